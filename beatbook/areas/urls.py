@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "areas"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<str:level>/<str:code>/", views.area_profile, name="profile"),
+]

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from beatbook.core.api import api
+
+urlpatterns = [
+    path("", include("beatbook.public.urls")),
+    path("staff/", include("beatbook.accounts.urls")),
+    path("staff/areas/", include("beatbook.areas.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
