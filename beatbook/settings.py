@@ -250,7 +250,6 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "beatbook@localhost")
 
 # Areas and imports
 SHARED_DATA_DIR = Path(env_str("BEATBOOK_SHARED_DATA") or PROJECT_DIR.parent / "shared" / "data")
-API_TOKEN_PREFIX = "bb_"
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,9 @@ from .models import Role, User
 
 
 def _is_staff_user(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "area_id", None) is not None and user.is_active
+    return (
+        bool(getattr(user, "is_authenticated", False)) and getattr(user, "area_id", None) is not None and user.is_active
+    )
 
 
 def visible_areas_q(user: Any) -> Q:

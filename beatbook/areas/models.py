@@ -46,15 +46,9 @@ class Area(models.Model):
         related_name="children",
         help_text="Next level up the policing hierarchy.",
     )
-    lad = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="lad_areas"
-    )
-    ward = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="ward_lsoas"
-    )
-    msoa = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="msoa_lsoas"
-    )
+    lad = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="lad_areas")
+    ward = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="ward_lsoas")
+    msoa = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="msoa_lsoas")
     geometry = models.JSONField(null=True, blank=True, help_text="GeoJSON geometry, WGS84.")
     min_lon = models.FloatField(null=True, blank=True)
     min_lat = models.FloatField(null=True, blank=True)
@@ -142,9 +136,7 @@ class CensusCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["lsoa", "census_year", "topic", "category"], name="census_unique_cell"
-            )
+            models.UniqueConstraint(fields=["lsoa", "census_year", "topic", "category"], name="census_unique_cell")
         ]
         indexes = [models.Index(fields=["census_year", "topic"])]
 
