@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from django.db import transaction
 from tqdm import tqdm
@@ -135,7 +135,9 @@ class TextSource:
         self.path = path
         self.line_number = 0
         # Closed by close() or the context manager; the source outlives this call.
-        self._raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
+        self._raw: BinaryIO = (
+            gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
+        )
 
     def __enter__(self) -> TextSource:
         return self
