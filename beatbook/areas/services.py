@@ -1,0 +1,232 @@
+"""Writes to areas: upserts from boundary files, best-fit links and derived geometry.
+
+The importers call these inside their `import_transaction`, so a failure part-way leaves
+nothing behind and a dry run rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from shapely.geometry.base import BaseGeometry
+
+from beatbook.accounts.services import audit_record
+from beatbook.core.imports import ImportReport
+
+from .geo import AreaIndex, area_sq_km, bbox, geometry_from_geojson, geometry_to_geojson, union
+from .models import Area, Level
+
+DERIVED_SOURCE = "derived: union of its LSOAs"
+AREA_AREA_DECIMALS = 6
+
+
+def geometry_values(geom: BaseGeometry | None, geojson: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Area columns that describe a geometry: GeoJSON, bounding box and km²."""
+    if geom is None:
+        return {
+            "geometry": None,
+            "min_lon": None,
+            "min_lat": None,
+            "max_lon": None,
+            "max_lat": None,
+            "area_sq_km": None,
+        }
+    min_lon, min_lat, max_lon, max_lat = bbox(geom)
+    return {
+        "geometry": geojson if geojson is not None else geometry_to_geojson(geom),
+        "min_lon": min_lon,
+        "min_lat": min_lat,
+        "max_lon": max_lon,
+        "max_lat": max_lat,
+        "area_sq_km": round(area_sq_km(geom), AREA_AREA_DECIMALS),
+    }
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    areas: dict[str, Area] = field(default_factory=dict)
+
+
+@transaction.atomic
+def areas_upsert(*, level: str, rows: Mapping[str, Mapping[str, Any]], source: str) -> UpsertResult:
+    """Create or update areas of one level: code → {field: value}. Fields not given are kept.
+
+    An area whose given fields already hold these values is left untouched, so that
+    importing the same file twice changes nothing.
+    """
+    result = UpsertResult()
+    existing = {area.code: area for area in Area.objects.filter(level=level, code__in=list(rows))}
+    to_create: list[Area] = []
+    to_update: list[Area] = []
+    changed_fields: set[str] = set()
+    now = timezone.now()
+    for code, values in rows.items():
+        area = existing.get(code)
+        if area is None:
+            area = Area(level=level, code=code, source=source[:200], **values)
+            to_create.append(area)
+            result.areas[code] = area
+            continue
+        result.areas[code] = area
+        differing = [name for name, value in values.items() if getattr(area, name) != value]
+        if not differing:
+            result.unchanged += 1
+            continue
+        for name in differing:
+            setattr(area, name, values[name])
+        area.source = source[:200]
+        area.updated_at = now
+        changed_fields.update(differing)
+        to_update.append(area)
+    Area.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        Area.objects.bulk_update(to_update, [*sorted(changed_fields), "source", "updated_at"], batch_size=200)
+    result.created = len(to_create)
+    result.updated = len(to_update)
+    if to_create:
+        # bulk_create sets primary keys on PostgreSQL and SQLite, but reload to be sure on any backend.
+        fresh = {a.code: a for a in Area.objects.filter(level=level, code__in=[a.code for a in to_create])}
+        result.areas.update(fresh)
+    return result
+
+
+def _parsed(areas: Iterable[Area]) -> list[tuple[Area, BaseGeometry]]:
+    # Stored geometry was validated (and repaired) on import, so parsing cannot fail here.
+    return [(area, geometry_from_geojson(area.geometry)[0]) for area in areas if area.geometry]
+
+
+def index_for(areas: Iterable[Area]) -> tuple[AreaIndex, dict[str, Area]]:
+    """An AreaIndex over areas with geometry, and the areas by code."""
+    parsed = _parsed(areas)
+    return AreaIndex((area.code, geom) for area, geom in parsed), {area.code: area for area, _ in parsed}
+
+
+@transaction.atomic
+def lsoas_link_best_fit(*, force_ids: Sequence[int] | None = None) -> dict[str, int]:
+    """Link each LSOA to the ward and MSOA it overlaps most (and the LAD, when it has none).
+
+    Runs after importing LSOAs, wards or MSOAs, so either import order ends the same way.
+    A level with no imported polygons is left as it is. Returns how many links changed.
+    """
+    lsoa_qs = Area.objects.filter(level=Level.LSOA, geometry__isnull=False)
+    if force_ids is not None:
+        lsoa_qs = lsoa_qs.filter(force_id__in=force_ids)
+    lsoas = _parsed(lsoa_qs)
+    changed: dict[str, int] = {}
+    to_update: dict[int, Area] = {}
+    fields: set[str] = set()
+    for link, level in (("ward", Level.WARD), ("msoa", Level.MSOA), ("lad", Level.LAD)):
+        index, by_code = index_for(Area.objects.filter(level=level, geometry__isnull=False))
+        if len(index) == 0:
+            continue
+        count = 0
+        for lsoa, geom in lsoas:
+            if link == "lad" and lsoa.lad_id is not None:
+                continue  # the boundary file's own LAD code beats a geometric guess
+            code = index.best_fit(geom)
+            target_id = by_code[code].pk if code else None
+            if getattr(lsoa, f"{link}_id") != target_id:
+                setattr(lsoa, f"{link}_id", target_id)
+                to_update[lsoa.pk] = lsoa
+                fields.add(link)
+                count += 1
+        changed[link] = count
+    if to_update:
+        Area.objects.bulk_update(list(to_update.values()), sorted(fields), batch_size=500)
+    return changed
+
+
+@transaction.atomic
+def lads_derive_geometry(*, lad_ids: Iterable[int]) -> int:
+    """Give LADs known only by code (from LSOA properties) the union of their LSOAs as boundary.
+
+    A LAD imported from its own boundary file keeps that boundary. Returns how many changed.
+    """
+    lads = Area.objects.filter(level=Level.LAD, pk__in=list(lad_ids))
+    changed = 0
+    for lad in lads:
+        if lad.geometry is not None and lad.source != DERIVED_SOURCE:
+            continue
+        geom = union(g for _, g in _parsed(Area.objects.filter(level=Level.LSOA, lad_id=lad.pk)))
+        if geom is None:
+            continue
+        values = geometry_values(geom)
+        if all(getattr(lad, name) == value for name, value in values.items()) and lad.source == DERIVED_SOURCE:
+            continue
+        for name, value in values.items():
+            setattr(lad, name, value)
+        lad.source = DERIVED_SOURCE
+        lad.save()
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def area_set_geometry(*, area: Area, geom: BaseGeometry | None) -> bool:
+    """Store a geometry (with bbox and km²) on an area; False when it already had it."""
+    values = geometry_values(geom)
+    if all(getattr(area, name) == value for name, value in values.items()):
+        return False
+    for name, value in values.items():
+        setattr(area, name, value)
+    area.save()
+    return True
+
+
+@transaction.atomic
+def areas_set_parents(*, parent_by_area_id: Mapping[int, int | None]) -> int:
+    """Set `parent` on many areas at once; returns how many changed."""
+    areas = list(Area.objects.filter(pk__in=list(parent_by_area_id)))
+    changed = [a for a in areas if a.parent_id != parent_by_area_id[a.pk]]
+    for area in changed:
+        area.parent_id = parent_by_area_id[area.pk]
+    Area.objects.bulk_update(changed, ["parent"], batch_size=500)
+    return len(changed)
+
+
+@transaction.atomic
+def areas_union_children_geometry(*, areas: Sequence[Area]) -> int:
+    """Set each area's geometry to the union of its children's; returns how many changed."""
+    changed = 0
+    for area in areas:
+        children = Area.objects.filter(parent_id=area.pk, geometry__isnull=False)
+        geom = union(g for _, g in _parsed(children))
+        if geom is not None and area_set_geometry(area=area, geom=geom):
+            changed += 1
+    return changed
+
+
+def majority(values: Iterable[Any]) -> Any:
+    """The most common value (ties: the first seen), or None for no values."""
+    counts = Counter(v for v in values if v is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def group_by(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return grouped
+
+
+def import_audit(*, report: ImportReport, force: Area | None = None) -> None:
+    """Record a committed import in the audit trail (a dry run is rolled back with it)."""
+    if not report.committed:
+        return
+    audit_record(
+        actor=None,
+        action=f"import.{report.kind.replace(' ', '_')}",
+        object_type="import",
+        object_id=report.source[:64],
+        object_label=report.source[:300],
+        force=force,
+        after=report.as_dict(),
+    )
