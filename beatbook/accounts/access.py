@@ -75,6 +75,21 @@ def can_see_audit(user: Any) -> bool:
     return is_force_admin(user)
 
 
+def can_manage_users(user: Any) -> bool:
+    """Force administrators manage the accounts in their force; nobody else does."""
+    return is_force_admin(user)
+
+
+# Integrations pull data in bulk; analysts and administrators are the people who build
+# them. Officers, commanders and partners use the pages, so a long-lived credential in
+# their hands would add risk without a use.
+API_TOKEN_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+
+
+def can_use_api_tokens(user: Any) -> bool:
+    return _is_staff_user(user) and user.role in API_TOKEN_ROLES
+
+
 def user_force(user: User) -> Area | None:
     scope = user.area
     if scope is None:
