@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from beatbook.accounts.api import router as accounts_router
 from beatbook.accounts.api_auth import api_auth
 from beatbook.areas.api import router as areas_router
 
@@ -16,3 +17,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/areas", areas_router)
+api.add_router("/", accounts_router)
