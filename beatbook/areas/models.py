@@ -124,6 +124,10 @@ class CensusTopic(models.TextChoices):
     ENGLISH_PROFICIENCY = "english_proficiency", "Proficiency in English"
 
 
+# The category of the `population` topic's one cell: all usual residents of the LSOA.
+CENSUS_TOTAL = "total"
+
+
 class CensusCount(models.Model):
     """One census count for one LSOA: e.g. 2011, ethnic group, 'Indian', 1,550 people."""
 

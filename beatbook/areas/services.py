@@ -19,10 +19,12 @@ from beatbook.accounts.services import audit_record
 from beatbook.core.imports import ImportReport
 
 from .geo import AreaIndex, area_sq_km, bbox, geometry_from_geojson, geometry_to_geojson, union
-from .models import Area, Level
+from .models import Area, CensusCount, Level
 
 DERIVED_SOURCE = "derived: union of its LSOAs"
 AREA_AREA_DECIMALS = 6
+# Longest `IN (…)` list sent at once: SQLite limits the number of query parameters.
+IN_LIST_LIMIT = 900
 
 
 def geometry_values(geom: BaseGeometry | None, geojson: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,6 +55,8 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     areas: dict[str, Area] = field(default_factory=dict)
+    created_codes: set[str] = field(default_factory=set)
+    updated_codes: set[str] = field(default_factory=set)
 
 
 @transaction.atomic
@@ -63,7 +67,7 @@ def areas_upsert(*, level: str, rows: Mapping[str, Mapping[str, Any]], source: s
     importing the same file twice changes nothing.
     """
     result = UpsertResult()
-    existing = {area.code: area for area in Area.objects.filter(level=level, code__in=list(rows))}
+    existing = areas_by_code(level, list(rows))
     to_create: list[Area] = []
     to_update: list[Area] = []
     changed_fields: set[str] = set()
@@ -91,21 +95,32 @@ def areas_upsert(*, level: str, rows: Mapping[str, Mapping[str, Any]], source: s
         Area.objects.bulk_update(to_update, [*sorted(changed_fields), "source", "updated_at"], batch_size=200)
     result.created = len(to_create)
     result.updated = len(to_update)
+    result.created_codes = {a.code for a in to_create}
+    result.updated_codes = {a.code for a in to_update}
     if to_create:
         # bulk_create sets primary keys on PostgreSQL and SQLite, but reload to be sure on any backend.
-        fresh = {a.code: a for a in Area.objects.filter(level=level, code__in=[a.code for a in to_create])}
-        result.areas.update(fresh)
+        result.areas.update(areas_by_code(level, [a.code for a in to_create]))
     return result
 
 
-def _parsed(areas: Iterable[Area]) -> list[tuple[Area, BaseGeometry]]:
+def areas_by_code(level: str, codes: list[str]) -> dict[str, Area]:
+    """Areas of one level by code (codes not found are absent)."""
+    queryset = Area.objects.filter(level=level)
+    if len(codes) <= IN_LIST_LIMIT:
+        queryset = queryset.filter(code__in=codes)
+    wanted = set(codes)
+    return {area.code: area for area in queryset if area.code in wanted}
+
+
+def parsed_geometries(areas: Iterable[Area]) -> list[tuple[Area, BaseGeometry]]:
+    """Each area that has a boundary, with the boundary as a shapely geometry."""
     # Stored geometry was validated (and repaired) on import, so parsing cannot fail here.
     return [(area, geometry_from_geojson(area.geometry)[0]) for area in areas if area.geometry]
 
 
 def index_for(areas: Iterable[Area]) -> tuple[AreaIndex, dict[str, Area]]:
     """An AreaIndex over areas with geometry, and the areas by code."""
-    parsed = _parsed(areas)
+    parsed = parsed_geometries(areas)
     return AreaIndex((area.code, geom) for area, geom in parsed), {area.code: area for area, _ in parsed}
 
 
@@ -119,7 +134,7 @@ def lsoas_link_best_fit(*, force_ids: Sequence[int] | None = None) -> dict[str, 
     lsoa_qs = Area.objects.filter(level=Level.LSOA, geometry__isnull=False)
     if force_ids is not None:
         lsoa_qs = lsoa_qs.filter(force_id__in=force_ids)
-    lsoas = _parsed(lsoa_qs)
+    lsoas = parsed_geometries(lsoa_qs)
     changed: dict[str, int] = {}
     to_update: dict[int, Area] = {}
     fields: set[str] = set()
@@ -155,7 +170,7 @@ def lads_derive_geometry(*, lad_ids: Iterable[int]) -> int:
     for lad in lads:
         if lad.geometry is not None and lad.source != DERIVED_SOURCE:
             continue
-        geom = union(g for _, g in _parsed(Area.objects.filter(level=Level.LSOA, lad_id=lad.pk)))
+        geom = union(g for _, g in parsed_geometries(Area.objects.filter(level=Level.LSOA, lad_id=lad.pk)))
         if geom is None:
             continue
         values = geometry_values(geom)
@@ -198,7 +213,7 @@ def areas_union_children_geometry(*, areas: Sequence[Area]) -> int:
     changed = 0
     for area in areas:
         children = Area.objects.filter(parent_id=area.pk, geometry__isnull=False)
-        geom = union(g for _, g in _parsed(children))
+        geom = union(g for _, g in parsed_geometries(children))
         if geom is not None and area_set_geometry(area=area, geom=geom):
             changed += 1
     return changed
@@ -230,3 +245,60 @@ def import_audit(*, report: ImportReport, force: Area | None = None) -> None:
         force=force,
         after=report.as_dict(),
     )
+
+
+CensusCell = tuple[str, int, int]  # category, position, count
+
+
+@dataclass
+class ReplaceResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic
+def census_counts_replace(*, census_year: int, blocks: Mapping[tuple[int, str], Sequence[CensusCell]]) -> ReplaceResult:
+    """Replace the census cells of each (LSOA id, topic) block for one census year.
+
+    A block whose cells are already exactly these is left alone (counted unchanged), so a
+    second import of the same file changes nothing; a changed block is replaced whole, so a
+    category dropped from a newer file does not linger.
+    """
+    result = ReplaceResult()
+    if not blocks:
+        return result
+    topics = sorted({topic for _, topic in blocks})
+    lsoa_ids = sorted({lsoa_id for lsoa_id, _ in blocks})
+    existing: dict[tuple[int, str], set[CensusCell]] = defaultdict(set)
+    current = CensusCount.objects.filter(census_year=census_year, topic__in=topics)
+    if len(lsoa_ids) <= IN_LIST_LIMIT:
+        current = current.filter(lsoa_id__in=lsoa_ids)
+    for lsoa_id, topic, category, position, count in current.values_list(
+        "lsoa_id", "topic", "category", "position", "count"
+    ):
+        existing[(lsoa_id, topic)].add((category, position, count))
+    replace: dict[str, list[int]] = defaultdict(list)
+    new_rows: list[CensusCount] = []
+    for (lsoa_id, topic), cells in blocks.items():
+        old = existing.get((lsoa_id, topic))
+        if old == set(cells):
+            result.unchanged += 1
+            continue
+        if old:
+            replace[topic].append(lsoa_id)
+            result.updated += 1
+        else:
+            result.created += 1
+        new_rows += [
+            CensusCount(
+                lsoa_id=lsoa_id, census_year=census_year, topic=topic, category=category, position=position, count=count
+            )
+            for category, position, count in cells
+        ]
+    for topic, ids in replace.items():
+        for start in range(0, len(ids), IN_LIST_LIMIT):
+            chunk = ids[start : start + IN_LIST_LIMIT]
+            CensusCount.objects.filter(census_year=census_year, topic=topic, lsoa_id__in=chunk).delete()
+    CensusCount.objects.bulk_create(new_rows, batch_size=1000)
+    return result

@@ -179,7 +179,11 @@ def import_boundaries(
                 row["parent_id"] = force.pk
             if level == Level.NEIGHBOURHOOD and npa_index is not None:
                 npa = next(
-                    (npas_by_code[c] for c, _ in npa_index.overlaps(geom) if npas_by_code[c].force_id == row["force_id"]),
+                    (
+                        npas_by_code[c]
+                        for c, _ in npa_index.overlaps(geom)
+                        if npas_by_code[c].force_id == row["force_id"]
+                    ),
                     None,
                 )
                 if npa is not None:
@@ -195,7 +199,10 @@ def import_boundaries(
             lad_rows: dict[str, dict[str, Any]] = {}
             for lad_code, lad_name in sorted(set(lad_of.values())):
                 members = [c for c, (lc, _) in lad_of.items() if lc == lad_code]
-                lad_rows[lad_code] = {"name": lad_name[:200], "force_id": majority(rows[c].get("force_id") for c in members)}
+                lad_rows[lad_code] = {
+                    "name": lad_name[:200],
+                    "force_id": majority(rows[c].get("force_id") for c in members),
+                }
             lads = areas_upsert(level=Level.LAD, rows=lad_rows, source=f"{path.name} ({lad_code_field})")
             if lads.created or lads.updated:
                 report.notes.append(f"local authority districts: {lads.created} created, {lads.updated} updated")

@@ -29,7 +29,9 @@ def read_geojson_features(path: Path) -> list[dict[str, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
-        raise ImportFailed(f"is not valid JSON{hint}: {exc.msg}, column {exc.colno}", path=path, line=exc.lineno) from exc
+        raise ImportFailed(
+            f"is not valid JSON{hint}: {exc.msg}, column {exc.colno}", path=path, line=exc.lineno
+        ) from exc
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFailed("is not a GeoJSON FeatureCollection", path=path)
     features = data.get("features")

@@ -13,8 +13,7 @@ from beatbook.areas.importers.common import add_common_arguments, run_import_com
 
 class Command(BaseCommand):
     help = (
-        "Import ONS boundary GeoJSON (.geojson or .geojson.gz, WGS84) as areas of one level. "
-        "Dry run unless --commit."
+        "Import ONS boundary GeoJSON (.geojson or .geojson.gz, WGS84) as areas of one level. Dry run unless --commit."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
