@@ -198,6 +198,11 @@ class AreaIndex:
 
     def best_fit(self, geom: BaseGeometry) -> str | None:
         """The area with the largest overlap with `geom` (not its centroid), or None if none overlaps."""
+        # Fast path: ONS areas mostly nest (LSOA in MSOA), so one area holding all of `geom`
+        # settles it without computing intersections.
+        holding = self.tree.query(geom, predicate="within")
+        if len(holding) == 1:
+            return str(self.codes[holding[0]])
         found = self.overlaps(geom)
         return found[0][0] if found else None
 

@@ -67,7 +67,9 @@ def areas_upsert(*, level: str, rows: Mapping[str, Mapping[str, Any]], source: s
     importing the same file twice changes nothing.
     """
     result = UpsertResult()
-    existing = areas_by_code(level, list(rows))
+    # Large boundaries are only read back when this upsert may change them.
+    with_geometry = any("geometry" in values for values in rows.values())
+    existing = areas_by_code(level, list(rows), with_geometry=with_geometry)
     to_create: list[Area] = []
     to_update: list[Area] = []
     changed_fields: set[str] = set()
@@ -99,13 +101,15 @@ def areas_upsert(*, level: str, rows: Mapping[str, Mapping[str, Any]], source: s
     result.updated_codes = {a.code for a in to_update}
     if to_create:
         # bulk_create sets primary keys on PostgreSQL and SQLite, but reload to be sure on any backend.
-        result.areas.update(areas_by_code(level, [a.code for a in to_create]))
+        result.areas.update(areas_by_code(level, [a.code for a in to_create], with_geometry=with_geometry))
     return result
 
 
-def areas_by_code(level: str, codes: list[str]) -> dict[str, Area]:
+def areas_by_code(level: str, codes: list[str], *, with_geometry: bool = True) -> dict[str, Area]:
     """Areas of one level by code (codes not found are absent)."""
     queryset = Area.objects.filter(level=level)
+    if not with_geometry:
+        queryset = queryset.defer("geometry")
     if len(codes) <= IN_LIST_LIMIT:
         queryset = queryset.filter(code__in=codes)
     wanted = set(codes)
@@ -139,6 +143,8 @@ def lsoas_link_best_fit(*, force_ids: Sequence[int] | None = None) -> dict[str, 
     to_update: dict[int, Area] = {}
     fields: set[str] = set()
     for link, level in (("ward", Level.WARD), ("msoa", Level.MSOA), ("lad", Level.LAD)):
+        if link == "lad" and all(lsoa.lad_id is not None for lsoa, _ in lsoas):
+            continue
         index, by_code = index_for(Area.objects.filter(level=level, geometry__isnull=False))
         if len(index) == 0:
             continue
