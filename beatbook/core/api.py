@@ -1,4 +1,8 @@
-"""The JSON API at /api/v1/. Each app adds its own router here."""
+"""The JSON API at /api/v1/. Each app adds its own router here.
+
+The interactive docs page is switched off: it loads its script from a CDN, which the
+Content-Security-Policy forbids. The OpenAPI description stays at /api/v1/openapi.json.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ api = NinjaAPI(
     "or an API token (Authorization: Bearer …).",
     auth=api_auth,
     urls_namespace="api",
+    docs_url=None,
 )
 api.add_router("/areas", areas_router)
 api.add_router("/", accounts_router)

@@ -3,9 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from beatbook.areas.models import Area, Level
+from beatbook.areas.selectors import public_forces
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    forces = Area.objects.filter(level=Level.FORCE).order_by("name")
-    return render(request, "public/home.html", {"forces": forces})
+    return render(request, "public/home.html", {"forces": public_forces()})
