@@ -187,7 +187,7 @@ def _place_points(
         # Small cells in the city and towns, large ones in the countryside.
         d_city = math.hypot(x - city[0], y - city[1])
         d_town = min(math.hypot(x - tx, y - ty) for tx, ty in towns)
-        return min(0.45 + 0.11 * d_city, 0.5 + 0.35 * d_town, 3.0)
+        return min(0.38 + 0.1 * d_city, 0.5 + 0.35 * d_town, 3.0)
 
     points: list[tuple[float, float]] = []
     kinds: list[str] = []
@@ -208,17 +208,26 @@ def _place_points(
         while placed < count and tries < 20000:
             tries += 1
             x, y = rng.normal(centre[0], sd), rng.normal(centre[1], sd)
-            placed += accept(x, y, kind)
+            # Built-up areas have an edge: no stray outliers far out in the fields.
+            if math.hypot(x - centre[0], y - centre[1]) <= 2.2 * sd:
+                placed += accept(x, y, kind)
 
-    scatter(n_city, "city", city, 2.0)
+    scatter(n_city, "city", city, 1.5)
     for town in towns:
         scatter(n_town, "town", town, 0.9)
+    # A ring of villages just beyond the built-up edge stops the outermost city cells from
+    # reaching far into the countryside, which would make the city implausibly large.
+    edge = max(math.dist(point, city) for point, kind in zip(points, kinds, strict=True) if kind == "city") + 0.9
+    ring = round(2 * math.pi * edge / rng.uniform(1.3, 1.6))
+    for k in range(ring):
+        theta = 2 * math.pi * (k + rng.uniform(-0.2, 0.2)) / ring
+        accept(city[0] + edge * math.cos(theta), city[1] + edge * math.sin(theta), "rural")
     minx, miny, maxx, maxy = outline.bounds
     placed = tries = 0
-    while placed < n_rural and tries < 50000:
+    while placed < n_rural - ring and tries < 50000:
         tries += 1
         x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-        if math.hypot(x - city[0], y - city[1]) < 6.5:
+        if math.hypot(x - city[0], y - city[1]) < edge + 1.0:
             continue
         placed += accept(x, y, "rural")
     return np.array(points), kinds, city, campus, towns

@@ -323,6 +323,10 @@ def decile(rank: int) -> int:
     return (10 * rank + NATIONAL_LSOAS - 1) // NATIONAL_LSOAS
 
 
+# How strongly a community dominates the streets at its heart, against the city's general mix.
+COMMUNITY_WEIGHT = 5.0
+
+
 def _kernel(distance: float, spread: float) -> float:
     return math.exp(-(distance**2) / (2 * spread**2))
 
@@ -333,7 +337,7 @@ def _communities(geography: Geography, rng: np.random.Generator) -> dict[str, tu
     turn = rng.uniform(0, 2 * math.pi)
     places: dict[str, tuple[tuple[float, float], float]] = {}
     for k, (name, reach, spread) in enumerate(
-        (("indian", 2.2, 1.0), ("muslim_asian", 1.8, 0.8), ("black", 1.6, 0.9), ("polish", 1.2, 0.9))
+        (("indian", 1.9, 0.75), ("muslim_asian", 1.6, 0.65), ("black", 1.5, 0.7), ("polish", 1.1, 0.7))
     ):
         angle = turn + k * math.pi / 2 + rng.uniform(-0.4, 0.4)
         places[name] = ((cx + reach * math.cos(angle), cy + reach * math.sin(angle)), spread)
@@ -356,7 +360,8 @@ def synthesise(geography: Geography) -> list[LsoaPeople]:
         student = _kernel(d_campus, 0.7)
         town = _kernel(d_town, 1.2)
         weights = {
-            name: 2.6 * _kernel(geography.distance_km(i, centre), spread) for name, (centre, spread) in places.items()
+            name: COMMUNITY_WEIGHT * _kernel(geography.distance_km(i, centre), spread)
+            for name, (centre, spread) in places.items()
         }
         # Polish families also work the farms and packhouses around the fen market town.
         fen_town = geography.towns[1]
@@ -367,7 +372,7 @@ def synthesise(geography: Geography) -> list[LsoaPeople]:
         mix = np.sum([w * ETHNIC_PROFILES[name] for name, w in weights.items()], axis=0)
         ethnic_share = rng.dirichlet(400 * mix / mix.sum() + 0.02)
 
-        diverse = (weights["indian"] + weights["muslim_asian"] + weights["black"]) / 2.6
+        diverse = (weights["indian"] + weights["muslim_asian"] + weights["black"]) / COMMUNITY_WEIGHT
         rurality = 1.0 - max(urban, town)
         age_mix = (
             1.0 * np.array(AGE_PROFILES["england"])
