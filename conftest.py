@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,18 +134,25 @@ class Personas:
         }
 
 
+@functools.cache
+def _persona_password_hash() -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PERSONA_PASSWORD)
+
+
 @pytest.fixture
 def users(area_tree: AreaTree) -> Personas:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from beatbook.accounts.models import Role
+    from beatbook.accounts.models import Role, User
     from beatbook.accounts.services import user_create
 
     def make(username: str, role: str, area: Any, **extra: str) -> Any:
-        return user_create(
+        user = user_create(
             actor=None,
             username=username,
-            password=PERSONA_PASSWORD,
+            password=None,
             role=role,
             area=area,
             first_name=username.split("_")[0].title(),
@@ -152,6 +160,10 @@ def users(area_tree: AreaTree) -> Personas:
             email=f"{username}@example.org",
             **extra,
         )
+        # Hashing a password takes about half a second by design; hash it once per run.
+        User.objects.filter(pk=user.pk).update(password=_persona_password_hash())
+        user.refresh_from_db()
+        return user
 
     admin = make("admin", Role.ADMIN, area_tree.force)
     device = TOTPDevice.objects.create(user=admin, name="Test phone", confirmed=True)
