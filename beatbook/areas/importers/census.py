@@ -213,6 +213,7 @@ def _read_nomis(
     if not categories:
         raise ImportFailed(f"has no category columns for {topic_label!r}", path=path, line=1)
     year = 0
+    mismatched = 0
     for line, row in progress(rows, enabled=show_progress, desc=path.name):
         report.read += 1
         year = _year(row[found["date"]], path=path, line=line)
@@ -226,9 +227,14 @@ def _read_nomis(
         block = cells[(code, topic)]
         for position, (col, category) in enumerate(categories):
             block[category] = [position, parse_count(row[col], path=path, line=line, field=rows.header[col])]
-        if population_total and total_col is not None:
+        if total_col is not None:
             count = parse_count(row[total_col], path=path, line=line, field=rows.header[total_col])
-            cells[(code, CensusTopic.POPULATION)][CENSUS_TOTAL] = [0, count]
+            if sum(cell[1] for cell in block.values()) != count:
+                mismatched += 1
+            if population_total:
+                cells[(code, CensusTopic.POPULATION)][CENSUS_TOTAL] = [0, count]
+    if mismatched:
+        report.notes.append(f"{path.name}: in {mismatched} LSOAs the categories do not add up to the total column")
     return year
 
 
