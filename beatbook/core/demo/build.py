@@ -177,6 +177,8 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
     Running it again changes nothing. To rebuild (or to use another seed) call
     `reset_demo()` first.
     """
+    if seed < 0:
+        raise ValueError(f"the seed must be 0 or more, not {seed}")
     started = time.perf_counter()
     existing = demo_force()
     if existing is not None:
@@ -191,6 +193,8 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
     geography = build_geography(seed)
     people = synthesise(geography)
     with tempfile.TemporaryDirectory(prefix="beatbook-demo-") as folder, transaction.atomic():
+        # Leftovers of a demo whose force was deleted by hand would clash with the new one.
+        reset_demo(stdout=stdout)
         files = write_all(geography, people, Path(folder))
         reports = _import(files, stdout)
         force = demo_force()

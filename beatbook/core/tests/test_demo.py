@@ -430,3 +430,8 @@ def test_command_reset_rebuilds(demo: DemoResult) -> None:
     assert "Deleted the demo force: 227 areas and 6 accounts." in text
     assert "Built Demoshire Police (E23999001) from seed 2026" in text
     assert Area.objects.filter(level=Level.LSOA, force__code=FORCE_CODE).count() == LSOAS
+
+
+def test_command_refuses_a_negative_seed() -> None:
+    with pytest.raises(CommandError, match="must be 0 or more"):
+        call_command("demo", "--seed", "-1", stdout=io.StringIO())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -23,6 +24,16 @@ from beatbook.core.demo import (
 )
 
 
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return seed
+
+
 class Command(BaseCommand):
     help = (
         "Create (or show) the demo force, Demoshire Police: synthetic boundaries, census and "
@@ -32,7 +43,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--seed",
-            type=int,
+            type=_seed,
             default=DEFAULT_SEED,
             help=f"Seed for the synthetic force (default {DEFAULT_SEED}); the same seed gives the same force.",
         )
