@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import MultiPolygon, box
 
 from beatbook.areas.geo import (
@@ -28,19 +29,21 @@ def squares() -> AreaIndex:
     return AreaIndex([("A", box(0, 0, 1, 1)), ("B", box(1, 0, 2, 1)), ("C", box(5, 5, 6, 6))])
 
 
-def test_lookup_is_vectorised_and_marks_outside_with_none() -> None:
+@pytest.mark.parametrize("method", ["strtree", "sweep", "auto"])
+def test_lookup_is_vectorised_and_marks_outside_with_none(method: str) -> None:
     index = squares()
-    codes = index.lookup([0.5, 1.5, 5.5, 3.0, np.nan], [0.5, 0.5, 5.5, 3.0, 0.5])
-    assert codes.tolist() == ["A", "B", "C", None, None]
+    codes = index.lookup([0.5, 1.5, 5.5, 3.0, np.nan, 0.5], [0.5, 0.5, 5.5, 3.0, 0.5, np.nan], method=method)
+    assert codes.tolist() == ["A", "B", "C", None, None, None]
     assert index.lookup([], []).tolist() == []
     assert index.lookup_one(1.5, 0.2) == "B"
     assert index.lookup_one(-1, -1) is None
 
 
-def test_boundary_points_go_to_the_first_area() -> None:
+@pytest.mark.parametrize("method", ["strtree", "sweep"])
+def test_boundary_points_go_to_the_first_area(method: str) -> None:
     index = squares()
-    assert index.lookup([1.0, 1.0], [0.5, 0.0]).tolist() == ["A", "A"]
-    assert index.lookup_indices([2.0], [0.5]).tolist() == [1]  # B's outer edge still counts
+    assert index.lookup([1.0, 1.0], [0.5, 0.0], method=method).tolist() == ["A", "A"]
+    assert index.lookup_indices([2.0], [0.5], method=method).tolist() == [1]  # B's outer edge still counts
 
 
 def test_lookup_rejects_mismatched_arrays() -> None:
@@ -139,10 +142,25 @@ def test_random_points_agree_with_a_plain_loop(shared_data: Path) -> None:
     rng = np.random.default_rng(7)
     lons = rng.uniform(-1.6, -0.43, 400)
     lats = rng.uniform(52.39, 52.98, 400)
-    codes = lsoas.lookup(lons, lats)
+    codes = lsoas.lookup(lons, lats, method="strtree")
     from shapely import Point
 
     for lon, lat, code in zip(lons, lats, codes, strict=True):
         holders = [c for c, g in zip(lsoas.codes, lsoas.geometries, strict=True) if g.intersects(Point(lon, lat))]
         assert code == (holders[0] if holders else None)
     assert 0 < sum(c is not None for c in codes) < 400
+
+
+def test_sweep_and_strtree_agree_on_many_points(shared_data: Path) -> None:
+    lsoas = real_index(shared_data, "leicestershire_lsoa2011_bgc.geojson.gz", "LSOA11CD")
+    rng = np.random.default_rng(11)
+    lons = rng.uniform(-1.6, -0.43, 50_000)
+    lats = rng.uniform(52.39, 52.98, 50_000)
+    # Add every polygon vertex: points exactly on shared boundaries test the tie rule.
+    vertices = shapely.get_coordinates(lsoas.geometries)
+    lons = np.concatenate([lons, vertices[:, 0]])
+    lats = np.concatenate([lats, vertices[:, 1]])
+    swept = lsoas.lookup_indices(lons, lats, method="sweep")
+    queried = lsoas.lookup_indices(lons, lats, method="strtree")
+    assert np.array_equal(swept, queried)
+    assert np.count_nonzero(swept[50_000:] == -1) == 0  # every vertex lies in some LSOA
