@@ -41,7 +41,7 @@ class GovukFormMixin:
     widths: dict[str, str] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             kind = _widget_type(field.widget)
             css = _WIDGET_CLASS.get(kind, "govuk-input")

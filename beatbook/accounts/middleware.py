@@ -41,13 +41,15 @@ class RequireTwoFactorMiddleware:
             # and tokens are made only in a session that passed two-factor.
             return None
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        # OTPMiddleware (which runs first) gives signed-in users is_verified().
+        is_verified = getattr(user, "is_verified", None)
+        if not user.is_authenticated or (is_verified is not None and is_verified()):
             return None
         if not two_factor_required(user):
             return None
         if is_api:
             return JsonResponse({"detail": "Two-factor authentication is required for this session."}, status=403)
-        has_device = confirmed_device(user) is not None  # type: ignore[arg-type]
+        has_device = confirmed_device(user) is not None
         target = reverse("accounts:two_factor" if has_device else "accounts:two_factor_setup")
         if request.method in ("GET", "HEAD"):
             target = f"{target}?{urlencode({'next': request.get_full_path()})}"

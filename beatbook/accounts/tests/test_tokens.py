@@ -20,7 +20,7 @@ ME = "/api/v1/me"
 
 
 def bearer(raw: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    return {"Authorization": f"Bearer {raw}"}
 
 
 @pytest.mark.parametrize("persona", ["officer_a", "officer_b", "commander", "partner"])
@@ -37,7 +37,9 @@ def test_token_is_shown_once_and_only_its_hash_is_stored(client, users, login_as
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
-    raw = re.search(r'<code class="bb-token">(bb_[A-Za-z0-9_-]+)</code>', html).group(1)
+    found = re.search(r'<code class="bb-token">(bb_[A-Za-z0-9_-]+)</code>', html)
+    assert found is not None
+    raw = found.group(1)
     assert len(raw) == 3 + 43
     token = ApiToken.objects.get()
     assert token.key_hash == hashlib.sha256(raw.encode()).hexdigest()
@@ -45,6 +47,7 @@ def test_token_is_shown_once_and_only_its_hash_is_stored(client, users, login_as
     assert raw not in repr(list(ApiToken.objects.values()))
     assert not AuditEvent.objects.filter(after__icontains=raw[11:]).exists()
     event = AuditEvent.objects.get(action="api_token.create")
+    assert event.after is not None
     assert event.actor == users.analyst and event.after["prefix"] == token.prefix
     # The list afterwards shows the name and prefix, never the token.
     listing = client.get(reverse("accounts:tokens")).content.decode()
@@ -61,7 +64,7 @@ def test_empty_name_is_an_error(client, users, login_as):
 def test_bearer_token_authenticates_a_real_endpoint(users):
     token, raw = services.api_token_create(actor=users.analyst, name="etl")
     assert token.last_used_at is None
-    response = Client().get(ME, **bearer(raw))
+    response = Client().get(ME, headers=bearer(raw))
     assert response.status_code == 200
     assert response.json() == {
         "username": "analyst",
@@ -74,18 +77,18 @@ def test_bearer_token_authenticates_a_real_endpoint(users):
 
 def test_admin_token_works_without_a_session_second_factor(users):
     _, raw = services.api_token_create(actor=users.admin, name="admin etl")
-    assert Client().get(ME, **bearer(raw)).json()["role"] == "admin"
+    assert Client().get(ME, headers=bearer(raw)).json()["role"] == "admin"
 
 
 @pytest.mark.parametrize("raw", ["bb_not-a-real-token", "nonsense", ""])
 def test_unknown_token_is_401(users, raw):
-    assert Client().get(ME, **bearer(raw)).status_code == 401
+    assert Client().get(ME, headers=bearer(raw)).status_code == 401
 
 
 def test_bad_token_does_not_fall_back_to_the_session(client, users, login_as):
     login_as(client, users.analyst)
     assert client.get(ME).status_code == 200
-    assert client.get(ME, **bearer("bb_wrong")).status_code == 401
+    assert client.get(ME, headers=bearer("bb_wrong")).status_code == 401
 
 
 def test_revoked_token_is_401(client, users, login_as):
@@ -95,9 +98,9 @@ def test_revoked_token_is_401(client, users, login_as):
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
-    assert Client().get(ME, **bearer(raw)).status_code == 401
+    assert Client().get(ME, headers=bearer(raw)).status_code == 401
     event = AuditEvent.objects.get(action="api_token.revoke")
-    assert event.before == {"revoked": False} and event.after["revoked"] is True
+    assert event.before == {"revoked": False} and event.after == {"revoked": True, "prefix": token.prefix}
     assert "Revoked" in client.get(reverse("accounts:tokens")).content.decode()
 
 
@@ -106,7 +109,7 @@ def test_cannot_revoke_someone_elses_token(client, users, login_as):
     login_as(client, users.admin)
     assert client.post(reverse("accounts:token_revoke", args=[token.pk])).status_code == 404
     assert client.get(reverse("accounts:token_revoke", args=[token.pk])).status_code == 405
-    assert Client().get(ME, **bearer(raw)).status_code == 200
+    assert Client().get(ME, headers=bearer(raw)).status_code == 200
 
 
 def test_token_stops_working_when_role_loses_api_access(users):
@@ -120,7 +123,7 @@ def test_token_stops_working_when_role_loses_api_access(users):
         last_name="B",
         email="",
     )
-    assert Client().get(ME, **bearer(raw)).status_code == 401
+    assert Client().get(ME, headers=bearer(raw)).status_code == 401
 
 
 def test_session_auth_and_anonymous(client, users, login_as):

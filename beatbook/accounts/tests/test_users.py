@@ -129,6 +129,7 @@ def test_create_account_is_audited(admin_client, users, area_tree):
     event = AuditEvent.objects.get(action="user.create", object_id=str(created.pk))
     assert event.actor == users.admin
     assert event.force == area_tree.force
+    assert event.after is not None
     assert event.after["area"] == "NB-C" and event.after["role"] == "officer"
 
 
@@ -168,6 +169,7 @@ def test_edit_records_before_and_after(admin_client, users, area_tree):
     event = AuditEvent.objects.get(action="user.update")
     assert event.actor == users.admin
     assert event.object_type == "accounts.user" and event.object_id == str(users.officer_a.pk)
+    assert event.before is not None and event.after is not None
     assert event.before["role"] == "officer" and event.after["role"] == "commander"
     assert event.before["area"] == "NB-A" and event.after["area"] == "NPA-S"
     assert event.before["last_name"] == "Tester" and event.after["last_name"] == "Okafor"
@@ -191,8 +193,9 @@ def test_deactivate_ends_sessions_and_revokes_tokens(admin_client, users, login_
     assert not users.analyst.is_active
     token.refresh_from_db()
     assert token.revoked_at is not None
-    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
     event = AuditEvent.objects.get(action="user.deactivate")
+    assert event.before is not None and event.after is not None
     assert event.before["is_active"] is True and event.after["is_active"] is False
     assert AuditEvent.objects.filter(action="api_token.revoke", object_id=str(token.pk), actor=users.admin).exists()
     # Their open session no longer works, and they cannot sign in.

@@ -239,7 +239,7 @@ def url_for(key: str, kwargs: dict[str, Any]) -> str:
     if route is None:
         raise LookupError(f"{key} is in the matrix but not in the URL configuration (view missing?)")
     if route.route.startswith("api/"):
-        return "/" + re.sub(r"<(\w+)>", lambda m: str(kwargs[m.group(1)]), route.route)
+        return "/" + re.sub(r"<(\w+)>", lambda m: str(kwargs[str(m.group(1))]), route.route)
     return reverse(key, kwargs=kwargs or None)
 
 
