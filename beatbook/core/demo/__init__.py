@@ -17,6 +17,7 @@ from .build import (
     demo_password,
     demo_totp_code,
     login_url,
+    rebuild_demo,
     reset_demo,
     site_url,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "demo_password",
     "demo_totp_code",
     "login_url",
+    "rebuild_demo",
     "reset_demo",
     "site_url",
 ]

@@ -215,6 +215,13 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
     return result
 
 
+@transaction.atomic
+def rebuild_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> DemoResult:
+    """Delete the demo force and build it again, in one transaction: a failure keeps the old one."""
+    reset_demo(stdout=stdout)
+    return build_demo(seed=seed, stdout=stdout)
+
+
 def _import(files: DemoFiles, stdout: Output | None) -> list[ImportReport]:
     steps = [
         ("force boundary", lambda: import_boundaries(files.force, level=Level.FORCE, commit=True)),

@@ -322,11 +322,11 @@ def grow_regions(
 
 
 def _name_neighbourhood(ward_names: list[str]) -> str:
-    if len(ward_names) == 1:
-        return ward_names[0]
-    if len(ward_names) == 2:
-        return f"{ward_names[0]} and {ward_names[1]}"
-    return f"{', '.join(ward_names[:2])} and {ward_names[2]}" + (" area" if len(ward_names) > 3 else "")
+    """'A', 'A and B' or 'A, B and C', after (at most) the three largest wards."""
+    names = ward_names[:3]
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def build_geography(seed: int) -> Geography:
@@ -483,8 +483,9 @@ def _neighbourhoods(
         )
         named = []
         for group in groups:
-            names = sorted((wards[w].name for w in group), key=lambda n: (n != "Castle", n))
-            name = "City Centre" if "Castle" in names else _name_neighbourhood(names)
+            largest = sorted(group, key=lambda w: (-len(wards[w].members), wards[w].name))
+            names = sorted(wards[w].name for w in largest[:3])
+            name = "City Centre" if any(wards[w].name == "Castle" for w in group) else _name_neighbourhood(names)
             named.append((name, group))
         for name, group in sorted(named):
             index = len(neighbourhoods)

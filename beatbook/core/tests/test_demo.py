@@ -399,7 +399,7 @@ def test_command_prints_every_login_and_the_admin_secret(demo: DemoResult) -> No
     assert "http://127.0.0.1:8000/" in text
     assert "nothing changed" in text
     for login in demo.logins:
-        line = next(line for line in text.splitlines() if line.strip().startswith(login.username + " "))
+        line = next(line for line in text.splitlines() if f"username: {login.username} " in line)
         assert login.password in line and login.role_label in line and login.area_name in line
     assert f"Secret (base32): {demo.totp_secret}" in text
     assert demo.totp_url in text

@@ -19,9 +19,10 @@ from beatbook.core.demo import (
     build_demo,
     demo_totp_code,
     login_url,
-    reset_demo,
+    rebuild_demo,
     site_url,
 )
+from beatbook.core.imports import ImportFailed
 
 
 def _seed(value: str) -> int:
@@ -71,10 +72,11 @@ class Command(BaseCommand):
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         try:
-            if options["reset"]:
-                reset_demo(stdout=self.stdout)
-            result = build_demo(seed=options["seed"], stdout=self.stdout)
-        except (DemoFailed, ProtectedError) as exc:
+            build = rebuild_demo if options["reset"] else build_demo
+            result = build(seed=options["seed"], stdout=self.stdout)
+        except (DemoFailed, ImportFailed, ProtectedError) as exc:
+            # An importer that no longer reads the generated files, or another app's rows
+            # that protect the demo areas from deletion: say so without a traceback.
             raise CommandError(f"The demo could not be built: {exc}") from exc
         self._print_result(result, time.perf_counter() - started)
 
@@ -104,15 +106,17 @@ class Command(BaseCommand):
         )
         write("")
         write(self.style.MIGRATE_HEADING(f"Open {site_url()} and sign in at {login_url()} as:"))
-        rows = [("Username", "Password", "Role", "Area")]
+        # One labelled line per account, so that each login can be copied (or parsed) on its own.
+        user_width = max(len(login.username) for login in result.logins)
+        password_width = max(len(login.password) for login in result.logins)
         for login in result.logins:
-            area = f"{login.area_name} ({login.area_level.lower()})"
+            where = f"{login.role_label}, {login.area_name} ({login.area_level.lower()})"
             if login.organisation:
-                area += f", {login.organisation}"
-            rows.append((login.username, login.password, login.role_label, area))
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        for row in rows:
-            write("  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+                where += f", {login.organisation}"
+            write(
+                f"  username: {login.username.ljust(user_width)}  "
+                f"password: {login.password.ljust(password_width)}  {where}"
+            )
         if result.totp_secret:
             write("")
             write(self.style.MIGRATE_HEADING("demo.admin must also enter a code from an authenticator app (TOTP):"))
