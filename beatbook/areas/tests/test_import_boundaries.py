@@ -297,4 +297,14 @@ def test_failure_is_printed_as_json() -> None:
         call_command("import-boundaries", str(FIXTURES / "no_code.geojson"), "--level", "force", "--json", stdout=out)
     failure = json.loads(out.getvalue())["failure"]
     assert failure["file"].endswith("no_code.geojson")
-    assert (failure["feature"], failure["field"]) == ("#0", None) or failure["feature"].startswith("#")
+    assert (failure["feature"], failure["line"]) == ("#0", None)
+    assert "--code-field" in failure["error"]
+
+
+def test_truncated_gzip_is_refused(tmp_path: Path) -> None:
+    import gzip
+
+    whole = gzip.compress((FIXTURES / "tiny_force.geojson").read_bytes())
+    cut = tmp_path / "forces.geojson.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    expect_failure("import-boundaries", cut, "--level", "force", mentions=["forces.geojson.gz", "cannot be read"])
