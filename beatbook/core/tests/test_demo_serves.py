@@ -51,7 +51,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     port = _free_port()
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "beatbook.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env,
         cwd=settings.PROJECT_DIR,
@@ -63,7 +63,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(base + "/", timeout=2)  # noqa: S310
+                urllib.request.urlopen(base + "/", timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
