@@ -629,7 +629,10 @@ def area_map(area: Area, measure: Measure) -> AreaMap:
         lower = min(values.values()) if values else 0.0
         classes = []
         for i, upper in enumerate(breaks, start=1):
-            classes.append((i, f"{format_value(measure, lower)} to {format_value(measure, upper)}", palette[i - 1]))
+            # Classes hold values up to and including their upper bound, so from the second
+            # class on the lower bound itself belongs to the class before.
+            start = format_value(measure, lower) if i == 1 else f"over {format_value(measure, lower)}"
+            classes.append((i, f"{start} to {format_value(measure, upper)}", palette[i - 1]))
             lower = upper
 
         def classify(value: float) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -58,3 +59,20 @@ def language_choices() -> list[dict[str, object]]:
     """
     bidi = {code.split("-")[0] for code in settings.LANGUAGES_BIDI}
     return [{"code": code, "name": name, "bidi": code.split("-")[0] in bidi} for code, name in settings.LANGUAGES]
+
+
+LEVEL_PLURALS = {
+    "force": _("Forces"),
+    "npa": _("Policing areas"),
+    "neighbourhood": _("Neighbourhoods"),
+    "lad": _("Local authority districts"),
+    "ward": _("Wards"),
+    "msoa": _("MSOAs"),
+    "lsoa": _("LSOAs"),
+}
+
+
+@register.filter
+def level_plural(level: str) -> str:
+    """ "npa" → "Policing areas", for headings over lists of areas."""
+    return str(LEVEL_PLURALS.get(level, level))
