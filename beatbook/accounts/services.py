@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -102,19 +103,19 @@ def _check_admin_may_assign(actor: User | None, area: Area) -> None:
     if actor is None:
         return  # command line: whoever runs it already controls the whole install
     if not access.is_force_admin(actor):
-        raise PermissionDenied("Only force administrators manage accounts.")
+        raise PermissionDenied(_("Only force administrators manage accounts."))
     force = access.user_force(actor)
     if force is None or _force_of(area) != force or area.level not in SCOPE_LEVELS:
-        raise PermissionDenied("That area is not a force, policing area or neighbourhood in your force.")
+        raise PermissionDenied(_("That area is not a force, policing area or neighbourhood in your force."))
 
 
 def _check_admin_may_manage(actor: User | None, user: User) -> None:
     if actor is None:
         return
     if not access.is_force_admin(actor):
-        raise PermissionDenied("Only force administrators manage accounts.")
+        raise PermissionDenied(_("Only force administrators manage accounts."))
     if access.user_force(user) != access.user_force(actor):
-        raise PermissionDenied("That account belongs to another force.")
+        raise PermissionDenied(_("That account belongs to another force."))
 
 
 @transaction.atomic
@@ -181,7 +182,7 @@ def user_update(
     _check_admin_may_assign(actor, area)
     if actor is not None and actor.pk == user.pk and (role != user.role or area.pk != user.area_id):
         # An administrator who demotes or moves themselves can lock the force out of its own accounts.
-        raise PermissionDenied("You cannot change your own role or area; ask another administrator.")
+        raise PermissionDenied(_("You cannot change your own role or area; ask another administrator."))
     before = _user_snapshot(user)
     user.role = role
     user.area = area
@@ -210,7 +211,7 @@ def user_deactivate(*, actor: User | None, user: User, ip_address: str | None = 
     """Stop an account signing in; its sessions end and its API tokens are revoked."""
     _check_admin_may_manage(actor, user)
     if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("You cannot deactivate your own account.")
+        raise PermissionDenied(_("You cannot deactivate your own account."))
     if not user.is_active:
         return user
     before = _user_snapshot(user)
@@ -403,10 +404,10 @@ def api_token_hash(raw: str) -> str:
 def api_token_create(*, actor: User, name: str, ip_address: str | None = None) -> tuple[ApiToken, str]:
     """Make a token for `actor`. Returns the row and the token itself, which is never stored."""
     if not access.can_use_api_tokens(actor):
-        raise PermissionDenied("Only analysts and force administrators may create API tokens.")
+        raise PermissionDenied(_("Only analysts and force administrators may create API tokens."))
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Enter a name for the token"})
+        raise ValidationError({"name": _("Enter a name for the token")})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=actor, name=name[:100], prefix=raw[:TOKEN_PREFIX_LENGTH], key_hash=api_token_hash(raw)
