@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import Count, F, FloatField, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 
 from .models import DOMAINS, Area, CensusCount, CensusTopic, Deprivation, Level
 
@@ -52,7 +53,7 @@ PROFILE_TOPICS = (
 NOT_PROFICIENT_MARKER = "cannot speak english"
 
 DOMAIN_LABELS = dict(DOMAINS)
-SUB_DOMAINS = tuple(key for key, _ in DOMAINS if key != "imd")
+SUB_DOMAINS = tuple(key for key, _label in DOMAINS if key != "imd")
 
 
 # --------------------------------------------------------------------------- LSOAs inside
@@ -127,7 +128,7 @@ def _population_by(key: str, where: Q) -> dict[int, tuple[int, int, int]]:
         current = best.get(row["target"])
         if current is None or candidate[:2] > current[:2]:
             best[row["target"]] = candidate
-    return {target: (year, total, lsoas) for target, (year, _, total, lsoas) in best.items()}
+    return {target: (year, total, lsoas) for target, (year, _position, total, lsoas) in best.items()}
 
 
 def figures_for_areas(areas: Iterable[Area]) -> dict[int, AreaFigures]:
@@ -308,7 +309,7 @@ def deprivation_summary(area: Area) -> DeprivationSummary | None:
     """
     rows = Deprivation.objects.filter(lsoas_within_q(area, prefix="lsoa__"))
     aggregates: dict[str, Any] = _rank_aggregates()
-    for domain, _ in DOMAINS:
+    for domain, _label in DOMAINS:
         column = f"{domain}_decile"
         aggregates[f"{domain}__n"] = Count("id", filter=Q(**{f"{column}__isnull": False}))
         for decile in range(1, 11):
@@ -331,7 +332,7 @@ def deprivation_summary(area: Area) -> DeprivationSummary | None:
             )
             for d in range(1, 11)
         ]
-        return DomainDeciles(domain=domain, label=DOMAIN_LABELS[domain], lsoas=with_data, rows=deciles)
+        return DomainDeciles(domain=domain, label=_(DOMAIN_LABELS[domain]), lsoas=with_data, rows=deciles)
 
     def extreme(order: str) -> LsoaRank | None:
         top = rows.select_related("lsoa").order_by(order, "lsoa__code").first()
@@ -481,7 +482,13 @@ class AreaMap:
 
 def _decile_measures() -> list[Measure]:
     return [
-        Measure(key=key, label=f"{label} decile", group="Deprivation", kind="decile", domain=key)
+        Measure(
+            key=key,
+            label=_("%(domain)s decile") % {"domain": _(label)},
+            group=_("Deprivation"),
+            kind="decile",
+            domain=key,
+        )
         for key, label in DOMAINS
     ]
 
@@ -512,16 +519,18 @@ def available_measures(area: Area) -> list[Measure]:
             by_topic[cell["topic"]].append(cell["category"])
     has_imd_population = Deprivation.objects.filter(inside, population_total__isnull=False).exists()
     if by_topic.get(CensusTopic.POPULATION) or has_imd_population:
-        measures.append(Measure(key="population", label="Population", group="Population", kind="count"))
+        measures.append(Measure(key="population", label=_("Population"), group=_("Population"), kind="count"))
         measures.append(
-            Measure(key="density", label="Population density (people per km²)", group="Population", kind="density")
+            Measure(
+                key="density", label=_("Population density (people per km²)"), group=_("Population"), kind="density"
+            )
         )
     for topic, group in ((CensusTopic.ETHNIC_GROUP, "Ethnic group"), (CensusTopic.RELIGION, "Religion")):
         for category in by_topic.get(topic, []):
             measures.append(
                 Measure(
                     key=f"{topic}:{category}",
-                    label=f"Share: {category}",
+                    label=_("Share: %(category)s") % {"category": category},
                     group=group,
                     kind="share",
                     topic=topic,
@@ -532,8 +541,8 @@ def available_measures(area: Area) -> list[Measure]:
         measures.append(
             Measure(
                 key="english_not_proficient",
-                label="Share who cannot speak English well or at all",
-                group="Language",
+                label=_("Share who cannot speak English well or at all"),
+                group=_("Language"),
                 kind="share",
                 topic=CensusTopic.ENGLISH_PROFICIENCY,
             )
@@ -555,17 +564,20 @@ def _lsoa_values(area: Area, measure: Measure, lsoas: Sequence[Any]) -> tuple[di
     if measure.kind == "decile":
         column = f"{measure.domain}_decile"
         rows = Deprivation.objects.filter(inside, **{f"{column}__isnull": False}).values_list("lsoa_id", column)
-        return {pk: float(v) for pk, v in rows}, f"English Indices of Deprivation {IMD_YEAR}"
+        return {pk: float(v) for pk, v in rows}, _("English Indices of Deprivation %(year)s") % {"year": IMD_YEAR}
     if measure.kind in ("count", "density"):
         census = _population_by("id", inside)
         if census:
-            year = max(y for y, _, _ in census.values())
-            values = {pk: float(total) for pk, (y, total, _) in census.items() if y == year}
-            source = f"Census {year}, usual residents"
+            year = max(y for y, _total, _lsoas in census.values())
+            values = {pk: float(total) for pk, (y, total, _lsoas) in census.items() if y == year}
+            source = _("Census %(year)s, usual residents") % {"year": year}
         else:
             estimates = Deprivation.objects.filter(inside, population_total__isnull=False)
             values = {pk: float(v or 0) for pk, v in estimates.values_list("lsoa_id", "population_total")}
-            source = f"Mid-{IMD_POPULATION_YEAR} population estimates (Indices of Deprivation {IMD_YEAR})"
+            source = _("Mid-%(year)s population estimates (Indices of Deprivation %(imd)s)") % {
+                "year": IMD_POPULATION_YEAR,
+                "imd": IMD_YEAR,
+            }
         if measure.kind == "density":
             size = {row["id"]: row["area_sq_km"] for row in lsoas}
             values = {pk: v / size[pk] for pk, v in values.items() if size.get(pk)}
@@ -581,12 +593,12 @@ def _lsoa_values(area: Area, measure: Measure, lsoas: Sequence[Any]) -> tuple[di
         .annotate(total=Sum("count"), part=Sum("count", filter=chosen))
     )
     values = {row["lsoa_id"]: (row["part"] or 0) / row["total"] for row in cells if row["total"]}
-    return values, f"Census {latest.census_year}"
+    return values, _("Census %(year)s") % {"year": latest.census_year}
 
 
 def format_value(measure: Measure, value: float | None) -> str:
     if value is None:
-        return "No data"
+        return str(_("No data"))
     if measure.kind == "decile":
         return f"{value:.0f}"
     if measure.kind == "share":
@@ -617,8 +629,8 @@ def area_map(area: Area, measure: Measure) -> AreaMap:
     values, source = _lsoa_values(area, measure, lsoas)
     if measure.kind == "decile":
         labels = {d: f"{d}" for d in range(1, 11)}
-        labels[1] = "1 (most deprived)"
-        labels[10] = "10 (least deprived)"
+        labels[1] = _("1 (most deprived)")
+        labels[10] = _("10 (least deprived)")
         classes = [(d, labels[d], DECILE_COLOURS[d - 1]) for d in range(1, 11)]
 
         def classify(value: float) -> int:
@@ -631,8 +643,14 @@ def area_map(area: Area, measure: Measure) -> AreaMap:
         for i, upper in enumerate(breaks, start=1):
             # Classes hold values up to and including their upper bound, so from the second
             # class on the lower bound itself belongs to the class before.
-            start = format_value(measure, lower) if i == 1 else f"over {format_value(measure, lower)}"
-            classes.append((i, f"{start} to {format_value(measure, upper)}", palette[i - 1]))
+            start = (
+                format_value(measure, lower)
+                if i == 1
+                else _("over %(value)s") % {"value": format_value(measure, lower)}
+            )
+            classes.append(
+                (i, _("%(start)s to %(end)s") % {"start": start, "end": format_value(measure, upper)}, palette[i - 1])
+            )
             lower = upper
 
         def classify(value: float) -> int:
@@ -644,12 +662,12 @@ def area_map(area: Area, measure: Measure) -> AreaMap:
     for lsoa in lsoas:
         value = values.get(lsoa["id"])
         index = 0 if value is None else classify(value)
-        label, colour = by_index.get(index, ("No data", NO_DATA_COLOUR))
+        label, colour = by_index.get(index, (_("No data"), NO_DATA_COLOUR))
         counts[index] += 1
         rows.append(MapRow(lsoa["code"], lsoa["name"], value, format_value(measure, value), index, label, colour))
     legend = [LegendClass(index, label, colour, counts[index]) for index, label, colour in classes]
     if counts[0]:
-        legend.append(LegendClass(0, "No data", NO_DATA_COLOUR, counts[0]))
+        legend.append(LegendClass(0, _("No data"), NO_DATA_COLOUR, counts[0]))
     boxes: list[tuple[float, float, float, float]] = [
         (b["min_lat"], b["min_lon"], b["max_lat"], b["max_lon"])
         for b in lsoas

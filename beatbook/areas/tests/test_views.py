@@ -53,7 +53,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(small: SmallForce) -> None:
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302
-        assert response.url.startswith(reverse("accounts:login"))
+        assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_officer_sees_only_their_neighbourhood(small: SmallForce) -> None:

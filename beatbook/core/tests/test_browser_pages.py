@@ -15,9 +15,16 @@ from beatbook.accounts.models import Role, User
 from beatbook.areas.models import Area, Level
 from beatbook.areas.tests.synthetic import SmallForce, build_small_force, set_password_for
 
-from .browser import assert_accessible
+from .browser import _unavailable, assert_accessible
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# pytest-django's live server runs in another thread, so tests commit their data.
+in_browser = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def browser_test(func: Any) -> Any:
+    for mark in in_browser:
+        func = mark(func)
+    return func
 
 
 @pytest.fixture
@@ -32,6 +39,7 @@ def open_page(context: Any, path: str, *, status: int = 200) -> Any:
     return page
 
 
+@browser_test
 def test_every_staff_page_of_the_demo_force_is_accessible(browser_context: Any) -> None:
     """Walks the demo force (the README's `beatbook demo`) as officer, commander and admin."""
     from beatbook.core.demo import build_demo
@@ -76,11 +84,12 @@ def test_every_staff_page_of_the_demo_force_is_accessible(browser_context: Any) 
             assert_accessible(page)
             page.close()
     # The officer's view of an area outside their scope is the 404 page.
-    other = Area.objects.filter(level=Level.NPA, force=force).exclude(pk=officer.area.parent_id).first()
+    other = Area.objects.filter(level=Level.NPA, force=force).exclude(children=officer.area).first()
     assert other is not None
     assert_accessible(open_page(browser_context(officer), f"/staff/areas/npa/{other.code}/", status=404))
 
 
+@browser_test
 def test_error_pages_are_accessible(browser_context: Any, live_server: Any, small: SmallForce) -> None:
     officer = small.users["officer"]
     assert_accessible(open_page(browser_context(officer), "/staff/areas/force/E23900001/", status=404))
@@ -100,6 +109,7 @@ def test_error_pages_are_accessible(browser_context: Any, live_server: Any, smal
     assert_accessible(broken)
 
 
+@browser_test
 def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(browser_context: Any, small: SmallForce) -> None:
     for user in (None, small.users["commander"]):
         page = open_page(browser_context(user), "/staff/areas/" if user else "/")
@@ -110,6 +120,7 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(browser_context
         assert page.evaluate("document.activeElement.id") == "main-content"
 
 
+@browser_test
 def test_sign_in_by_keyboard(browser_context: Any, small: SmallForce) -> None:
     password = set_password_for(small.users["officer"])
     page = open_page(browser_context(), "/staff/login/")
@@ -129,6 +140,7 @@ def test_sign_in_by_keyboard(browser_context: Any, small: SmallForce) -> None:
     assert "/staff/login/" in page.url
 
 
+@browser_test
 def test_measure_chooser_with_javascript_swaps_only_the_map_panel(browser_context: Any, small: SmallForce) -> None:
     page = open_page(browser_context(small.users["commander"]), "/staff/areas/npa/TST-A/")
     page.wait_for_selector("#area-map[data-bb-ready=done]")
@@ -157,6 +169,7 @@ def test_measure_chooser_with_javascript_swaps_only_the_map_panel(browser_contex
     page.wait_for_selector("[data-bb-map][data-bb-ready=done]")
 
 
+@browser_test
 def test_measure_chooser_without_javascript_loads_the_map_page(browser_context: Any, small: SmallForce) -> None:
     page = open_page(browser_context(small.users["commander"], javascript=False), "/staff/areas/npa/TST-A/")
     assert page.is_visible("text=The map needs JavaScript")
@@ -171,6 +184,7 @@ def test_measure_chooser_without_javascript_loads_the_map_page(browser_context: 
     # is the same either way.
 
 
+@browser_test
 def test_urdu_home_page_is_right_to_left(browser_context: Any, small: SmallForce) -> None:
     page = open_page(browser_context(), "/")
     assert page.get_attribute("html", "dir") == "ltr"
@@ -189,6 +203,7 @@ def test_urdu_home_page_is_right_to_left(browser_context: Any, small: SmallForce
     assert page.get_attribute("html", "dir") == "ltr"
 
 
+@browser_test
 def test_axe_check_finds_a_known_violation(browser_context: Any, live_server: Any) -> None:
     """The harness itself: a page with no language and an image without alt text must fail."""
     from .browser import axe_violations, format_violations
@@ -205,3 +220,12 @@ def test_axe_check_finds_a_known_violation(browser_context: Any, live_server: An
     assert {"html-has-lang", "image-alt"} <= {v["id"] for v in violations}
     report = format_violations(violations, where="/bad/")
     assert "image-alt [critical]" in report and "at img" in report
+
+
+def test_missing_chromium_skips_unless_browser_tests_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BROWSER_TESTS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed"):
+        _unavailable("chromium is not installed")
+    monkeypatch.setenv("BROWSER_TESTS", "required")
+    with pytest.raises(pytest.fail.Exception, match="BROWSER_TESTS=required but chromium is not installed"):
+        _unavailable("chromium is not installed")
