@@ -258,3 +258,79 @@ def test_decile_of_rank_matches_the_published_deciles(shared_data: Path) -> None
     wrong = [r for r in rows if selectors.decile_of_rank(int(r[rank_col].replace(",", ""))) != int(r[decile_col])]
     assert wrong == []
     assert math.isclose(selectors.decile_of_rank(16422), 5) and selectors.decile_of_rank(16423) == 6
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_leicestershire_profile_from_the_real_open_data(shared_data: Path) -> None:
+    """Import the real boundaries, IoD2019 and Census 2011 files with Beatbook's importers,
+    then check the force's profile against sums read straight from the files."""
+    from beatbook.areas.importers.boundaries import import_boundaries
+    from beatbook.areas.importers.census import import_census
+    from beatbook.areas.importers.imd import import_imd
+
+    force = Area.objects.create(level=Level.FORCE, code="E23000021", name="Leicestershire Police")
+    import_boundaries(
+        shared_data / "boundaries" / "leicestershire_lsoa2011_bgc.geojson.gz",
+        level=Level.LSOA,
+        commit=True,
+        force_code=force.code,
+    )
+    imd = shared_data / "imd2019"
+    import_imd(
+        [
+            imd / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
+            imd / "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
+            imd / "File_6_-_IoD2019_Population_Denominators.csv.gz",
+        ],
+        commit=True,
+    )
+    census = shared_data / "census2011"
+    import_census(
+        [census / "2011_OAC_Raw_uVariables_Leicester.csv.gz", census / "2011_OAC_Raw_uVariables_Leicestershire.csv.gz"],
+        commit=True,
+    )
+
+    def read(path: Path) -> list[dict[str, str]]:
+        with gzip.open(path, "rt", encoding="utf-8-sig") as handle:
+            return list(csv.DictReader(handle))
+
+    codes = set(Area.objects.filter(level=Level.LSOA, force=force).values_list("code", flat=True))
+    assert len(codes) == 611
+    ranks = {
+        r["LSOA code (2011)"]: int(r["Index of Multiple Deprivation (IMD) Rank"].replace(",", ""))
+        for r in read(imd / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz")
+        if r["LSOA code (2011)"] in codes
+    }
+    denominators = read(imd / "File_6_-_IoD2019_Population_Denominators.csv.gz")
+    total_column = next(c for c in denominators[0] if c.startswith("Total population"))
+    people = {
+        r["LSOA code (2011)"]: int(r[total_column].replace(",", ""))
+        for r in denominators
+        if r["LSOA code (2011)"] in codes
+    }
+    demographics = read(census / "leicestershire_lsoa2011_demographics_from_OA.csv.gz")
+
+    fig = selectors.area_figures(force)
+    assert fig.lsoa_count == 611
+    assert fig.census_lsoa_count == 588  # Rutland's 23 LSOAs are missing from the census files
+    assert fig.population == sum(int(r["Total_Population"]) for r in demographics) == 980_328
+    assert fig.imd_population == sum(people.values())
+    assert fig.imd_rank == pytest.approx(sum(ranks[c] * people[c] for c in codes) / sum(people.values()))
+
+    summary = selectors.deprivation_summary(force)
+    assert summary is not None
+    by_decile = {d: sum(1 for r in ranks.values() if selectors.decile_of_rank(r) == d) for d in range(1, 11)}
+    assert {row.decile: row.lsoas for row in summary.imd.rows} == by_decile
+    assert summary.most_deprived is not None and summary.most_deprived.rank == min(ranks.values())
+    assert len(summary.domains) == 7
+
+    profile = {p.topic: p for p in selectors.census_profile(force)}
+    assert profile[CensusTopic.ETHNIC_GROUP].total == 980_328
+    indian = next(r for r in profile[CensusTopic.ETHNIC_GROUP].rows if r.category == "Indian")
+    assert indian.count == sum(int(r["u031_Asian_Asian_British_Indian"]) for r in demographics)
+    measures = selectors.available_measures(force)
+    english = selectors.area_map(force, selectors.choose_measure(measures, "english_not_proficient"))  # type: ignore[arg-type]
+    assert sum(1 for row in english.rows if row.value is None) == 23
+    geojson = selectors.area_map_geojson(force, selectors.choose_measure(measures, "imd"))  # type: ignore[arg-type]
+    assert len(geojson["features"]) == 611
