@@ -74,6 +74,10 @@
       })
       .catch(function () {
         el.setAttribute("data-bb-ready", "failed");
+        var note = document.createElement("p");
+        note.className = "govuk-body govuk-error-message";
+        note.textContent = el.getAttribute("data-failed-text") || "The map could not be drawn.";
+        el.insertAdjacentElement("afterend", note);
       });
   }
 
