@@ -29,10 +29,10 @@ serve:
 	$(DEMO_ENV) $(BIN)/beatbook runserver $(HOST):$(PORT)
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test-postgres: install
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: $(UV)
 	$(UV) sync --frozen --quiet

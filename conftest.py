@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+# The browser fixtures (one Chromium per test session) are shared by every app.
+pytest_plugins = ["beatbook.core.tests.browser"]
+
 
 def shared_data_dir() -> Path | None:
     """../shared/data, or None when it is absent. Under CI its absence is an error."""

@@ -1,7 +1,6 @@
 """Browser tests: Debian's Chromium driven by Playwright, checked with axe-core.
 
-Fixtures (made available to a test folder by importing them in its conftest.py, as
-beatbook/core/tests/conftest.py does):
+Fixtures (registered for every app by `pytest_plugins` in the root conftest.py):
 
 - `chromium`: one headless Chromium for the session. Skipped with the reason when
   /usr/bin/chromium is absent, but a failure when BROWSER_TESTS=required (CI sets it).
