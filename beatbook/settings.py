@@ -170,6 +170,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Number of reverse proxies in front of Beatbook that append to X-Forwarded-For; the
+# client's address is read that many entries from the right (see accounts.http.client_ip).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "beatbook.accounts.http.client_ip"
 
 OTP_TOTP_ISSUER = SITE_NAME
 
@@ -226,12 +230,28 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
 X_FRAME_OPTIONS = "DENY"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "") or ""
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "") or ""
+
+
+def _tile_origin(url: str) -> str:
+    """The scheme and host of a Leaflet tile URL template, for the CSP's img-src."""
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "*"))
+    if parts.scheme not in {"https", "http"} or not parts.netloc:
+        raise ImproperlyConfigured(f"MAP_TILE_URL={url!r} is not an http(s) URL template.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'self'; img-src 'self' data: {_tile_origin(MAP_TILE_URL)}".rstrip()
+    + "; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
 
 TASKS = {
     "default": {

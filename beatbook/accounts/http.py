@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The address to record in the audit trail.
+    """The client's address, for login throttling (axes) and the audit trail.
 
-    Axes has already worked it out (honouring its proxy settings) for sign-in requests;
-    otherwise REMOTE_ADDR, which is the proxy's address unless the server is configured
-    to pass the client's through.
+    Behind TRUSTED_PROXY_COUNT reverse proxies, each proxy appends the address it saw to
+    X-Forwarded-For, so the client is that many entries from the right. Entries further
+    left were written by the client and could be forged, so they are never used. With no
+    trusted proxies REMOTE_ADDR is the client: without this, every visitor behind a proxy
+    would share one address and one person's failed logins would lock out everyone.
     """
     if request is None:
         return None
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            candidate = hops[-proxies]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                pass
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def safe_next(request: HttpRequest, default: str) -> str:

@@ -356,36 +356,34 @@ def login_succeeded_record(*, user: User, ip_address: str | None = None) -> Audi
     return audit_record(actor=user, action="auth.login", obj=user, force=_force_of(user.area), ip_address=ip_address)
 
 
-@transaction.atomic
-def login_failed_record(*, username: str | None, ip_address: str | None = None, locked_out: bool = False) -> AuditEvent:
-    """A failed sign-in. The actor is unknown, so the typed username is the label."""
+def _sign_in_attempt_record(
+    *, action: str, username: str | None, ip_address: str | None, after: dict[str, Any] | None = None
+) -> AuditEvent:
+    """A failed sign-in or lockout. The actor is unknown, so the typed username is the label."""
     account = _user_by_username(username)
     return audit_record(
         actor=None,
         actor_label=f"sign-in as {username or '(blank)'}",
-        action="auth.login_failed",
+        action=action,
         obj=account,
         object_type="" if account else "accounts.user",
         object_label="" if account else (username or "")[:300],
         force=_force_of(account.area) if account else None,
-        after={"locked_out": locked_out},
+        after=after,
         ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def login_failed_record(*, username: str | None, ip_address: str | None = None, locked_out: bool = False) -> AuditEvent:
+    return _sign_in_attempt_record(
+        action="auth.login_failed", username=username, ip_address=ip_address, after={"locked_out": locked_out}
     )
 
 
 @transaction.atomic
 def lockout_record(*, username: str | None, ip_address: str | None = None) -> AuditEvent:
-    account = _user_by_username(username)
-    return audit_record(
-        actor=None,
-        actor_label=f"sign-in as {username or '(blank)'}",
-        action="auth.lockout",
-        obj=account,
-        object_type="" if account else "accounts.user",
-        object_label="" if account else (username or "")[:300],
-        force=_force_of(account.area) if account else None,
-        ip_address=ip_address,
-    )
+    return _sign_in_attempt_record(action="auth.lockout", username=username, ip_address=ip_address)
 
 
 @transaction.atomic

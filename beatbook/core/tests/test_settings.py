@@ -70,6 +70,8 @@ def test_production_values_pass_check_deploy(tmp_path: Path) -> None:
         ({"DEBUG": "true", "AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT=0 must be at least 1"),
         ({"DEBUG": "true", "DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
         ({"DEBUG": "true", "SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
+        ({"DEBUG": "true", "MAP_TILE_URL": "tiles.example/{z}/{x}/{y}.png"}, "MAP_TILE_URL"),
+        ({"DEBUG": "true", "TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT=-1 must be at least 0"),
     ],
 )
 def test_bad_values_stop_start_up_with_the_variable_named(overrides: dict[str, str], message: str) -> None:
@@ -90,3 +92,12 @@ def test_beatbook_help_lists_the_management_commands() -> None:
     assert result.returncode == 0, result.stderr
     assert "[areas]" in result.stdout
     assert "migrate" in result.stdout
+
+
+def test_map_tile_host_is_allowed_by_the_content_security_policy() -> None:
+    result = _run_beatbook(
+        ["shell", "-c", "from django.conf import settings; print(settings.CONTENT_SECURITY_POLICY)"],
+        {"DEBUG": "true", "MAP_TILE_URL": "https://{s}.tiles.example.police.uk/{z}/{x}/{y}.png"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "img-src 'self' data: https://*.tiles.example.police.uk;" in result.stdout
