@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "beatbook.core",
     "beatbook.accounts",
     "beatbook.areas",
+    "beatbook.crime",
     "beatbook.public",
 ]
 
@@ -269,6 +270,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "beatbook@localhost")
 
 # Areas and imports
+# Crime rows (Parquet, one file per force-month) live here; counts live in the database.
+CRIME_DATA_DIR = Path(env_str("CRIME_DATA_DIR") or PROJECT_DIR / "var" / "crime")
 SHARED_DATA_DIR = Path(env_str("BEATBOOK_SHARED_DATA") or PROJECT_DIR.parent / "shared" / "data")
 
 LOGGING = {

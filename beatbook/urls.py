@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("beatbook.public.urls")),
     path("staff/", include("beatbook.accounts.urls")),
     path("staff/areas/", include("beatbook.areas.urls")),
+    path("staff/crime/", include("beatbook.crime.urls")),
+    path("staff/immediate-response/", include("beatbook.crime.response_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
