@@ -214,3 +214,12 @@ def login_as() -> Any:
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in the default language: the test client leaves a request's language active."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
