@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from beatbook.accounts.access import lsoa_limit
-from beatbook.areas.models import Deprivation
+from beatbook.areas.models import Area, Deprivation
 from beatbook.areas.tests.synthetic import FEMALES, IMD_POP, MALES, SmallForce, build_small_force
 from beatbook.crime import harm, selectors
 from beatbook.crime.models import CrimeCategory, CrimeCount, CrimeImport
@@ -26,7 +27,14 @@ pytestmark = pytest.mark.django_db
 
 W = harm.DEFAULT_WEIGHTS
 BURGLARY, ROBBERY, VIOLENCE = W["Burglary"], W["Robbery"], W["Violence and sexual offences"]
-YEAR_2022 = {"start": date(2022, 1, 1), "end": date(2022, 12, 1)}
+
+
+class Period(TypedDict):
+    start: date
+    end: date
+
+
+YEAR_2022: Period = {"start": date(2022, 1, 1), "end": date(2022, 12, 1)}
 
 
 @pytest.fixture
@@ -203,7 +211,7 @@ def test_force_weights_change_harm_not_counts(small: SmallForce) -> None:
 def test_summary_is_a_fixed_number_of_queries(small: SmallForce) -> None:
     """No query per month or category: the same count for a month or for two years."""
 
-    def queries(area, start: date, end: date) -> int:  # type: ignore[no-untyped-def]
+    def queries(area: Area, start: date, end: date) -> int:
         with CaptureQueriesContext(connection) as captured:
             selectors.crime_summary(area, start=start, end=end)
         return len(captured)
