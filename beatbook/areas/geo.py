@@ -103,6 +103,15 @@ def bbox(geom: BaseGeometry) -> tuple[float, float, float, float]:
     return float(minx), float(miny), float(maxx), float(maxy)
 
 
+def total_bbox(geoms: Iterable[BaseGeometry]) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) around all the geometries, or None for none."""
+    items = [g for g in geoms if g is not None and not g.is_empty]
+    if not items:
+        return None
+    minx, miny, maxx, maxy = shapely.total_bounds(items)
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
 def area_sq_km(geom: BaseGeometry) -> float:
     """Area in km² by a sinusoidal equal-area projection on a sphere (see the module note)."""
     radians = math.pi / 180.0
@@ -158,6 +167,10 @@ class AreaIndex:
 
     def geometry(self, code: str) -> BaseGeometry:
         return self.geometries[self._position[code]]
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(min_lon, min_lat, max_lon, max_lat) around every area, or None for an empty index."""
+        return total_bbox(self.geometries)
 
     def lookup_indices(self, lons: npt.ArrayLike, lats: npt.ArrayLike, *, method: str = "auto") -> npt.NDArray[np.intp]:
         """For each point, the position of its area in `codes`, or -1 outside every area.

@@ -1,4 +1,5 @@
-"""Writes to areas: upserts from boundary files, best-fit links and derived geometry.
+"""Writes to areas: upserts from boundary files, best-fit links, derived geometry,
+deprivation and census figures, and the audit of imports.
 
 The importers call these inside their `import_transaction`, so a failure part-way leaves
 nothing behind and a dry run rolls everything back.
@@ -7,19 +8,20 @@ nothing behind and a dry run rolls everything back.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
 
 from beatbook.accounts.services import audit_record
 from beatbook.core.imports import ImportReport
 
-from .geo import AreaIndex, area_sq_km, bbox, geometry_from_geojson, geometry_to_geojson, union
-from .models import Area, CensusCount, Level
+from .geo import AreaIndex, area_sq_km, bbox, geometry_from_geojson, geometry_to_geojson, total_bbox, union
+from .models import Area, CensusCount, Deprivation, Level
 
 DERIVED_SOURCE = "derived: union of its LSOAs"
 AREA_AREA_DECIMALS = 6
@@ -128,31 +130,52 @@ def index_for(areas: Iterable[Area]) -> tuple[AreaIndex, dict[str, Area]]:
     return AreaIndex((area.code, geom) for area, geom in parsed), {area.code: area for area, _ in parsed}
 
 
+BBox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+
+
+def bbox_overlapping(queryset: models.QuerySet[Area], box: BBox | None) -> models.QuerySet[Area]:
+    """The areas whose stored bounding box meets `box` (none for no box), told without parsing JSON.
+
+    An area with a boundary but no stored box (written by hand, not by an importer) is kept,
+    so that it is still looked at.
+    """
+    if box is None:
+        return queryset.none()
+    min_lon, min_lat, max_lon, max_lat = box
+    meets = Q(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
+    unknown = Q(min_lon__isnull=True) | Q(min_lat__isnull=True) | Q(max_lon__isnull=True) | Q(max_lat__isnull=True)
+    return queryset.filter(meets | unknown)
+
+
 @transaction.atomic
-def lsoas_link_best_fit(*, force_ids: Sequence[int] | None = None) -> dict[str, int]:
+def lsoas_link_best_fit(*, force_ids: Collection[int] | None = None) -> dict[str, int]:
     """Link each LSOA to the ward and MSOA it overlaps most (and the LAD, when it has none).
 
     Runs after importing LSOAs, wards or MSOAs, so either import order ends the same way.
+    `force_ids` limits the work to the LSOAs of those forces (an import passes the forces it
+    touched); only wards, MSOAs and LADs whose box meets theirs are read as candidates.
     A level with no imported polygons is left as it is. Returns how many links changed.
     """
     lsoa_qs = Area.objects.filter(level=Level.LSOA, geometry__isnull=False)
     if force_ids is not None:
-        lsoa_qs = lsoa_qs.filter(force_id__in=force_ids)
+        lsoa_qs = lsoa_qs.filter(force_id__in=list(force_ids))
     lsoas = parsed_geometries(lsoa_qs)
+    box = total_bbox(geom for _, geom in lsoas)
     changed: dict[str, int] = {}
     to_update: dict[int, Area] = {}
     fields: set[str] = set()
     for link, level in (("ward", Level.WARD), ("msoa", Level.MSOA), ("lad", Level.LAD)):
         if link == "lad" and all(lsoa.lad_id is not None for lsoa, _ in lsoas):
             continue
-        index, by_code = index_for(Area.objects.filter(level=level, geometry__isnull=False))
-        if len(index) == 0:
-            continue
+        with_polygons = Area.objects.filter(level=level, geometry__isnull=False)
+        if not with_polygons.exists():
+            continue  # no polygons of this level at all: keep the links as they are
+        index, by_code = index_for(bbox_overlapping(with_polygons, box))
         count = 0
         for lsoa, geom in lsoas:
             if link == "lad" and lsoa.lad_id is not None:
                 continue  # the boundary file's own LAD code beats a geometric guess
-            code = index.best_fit(geom)
+            code = index.best_fit(geom) if len(index) else None
             target_id = by_code[code].pk if code else None
             if getattr(lsoa, f"{link}_id") != target_id:
                 setattr(lsoa, f"{link}_id", target_id)
@@ -253,6 +276,70 @@ def import_audit(*, report: ImportReport, force: Area | None = None) -> None:
     )
 
 
+def import_audit_by_force(*, report: ImportReport, force_ids: Collection[int | None]) -> int:
+    """Record a committed import once for each force whose areas it touched.
+
+    A force's administrators see their force's events only, so an import that spans forces
+    (a national deprivation file) is recorded in each; one that touched no force's areas is
+    recorded once without a force. Returns how many events were written.
+    """
+    if not report.committed:
+        return 0
+    ids = {i for i in force_ids if i is not None}
+    forces: list[Area | None] = list(Area.objects.filter(level=Level.FORCE, pk__in=sorted(ids)).order_by("code"))
+    if not forces or None in force_ids:
+        forces.append(None)
+    for force in forces:
+        import_audit(report=report, force=force)
+    return len(forces)
+
+
+@dataclass
+class DeleteResult:
+    deleted: list[Area] = field(default_factory=list)
+    # Areas kept because other rows refer to them, with what refers to them ("1 user").
+    kept: list[tuple[Area, list[str]]] = field(default_factory=list)
+
+
+def references_to(area_ids: Sequence[int]) -> dict[int, list[str]]:
+    """What refers to each of these areas, from every model with a key to Area ("2 users")."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for relation in Area._meta.related_objects:
+        model = relation.related_model
+        assert not isinstance(model, str)  # resolved once the app registry is ready
+        name = relation.field.name
+        counts: Counter[int] = Counter()
+        for start in range(0, len(area_ids), IN_LIST_LIMIT):
+            chunk = area_ids[start : start + IN_LIST_LIMIT]
+            rows = model._base_manager.filter(**{f"{name}__in": chunk}).order_by().values_list(name)
+            for area_id, n in rows.annotate(n=models.Count("pk")):
+                counts[area_id] += n
+        meta = model._meta
+        for area_id, n in counts.items():
+            found[area_id].append(f"{n} {meta.verbose_name if n == 1 else meta.verbose_name_plural}")
+    return found
+
+
+@transaction.atomic
+def areas_delete_unreferenced(*, areas: Sequence[Area]) -> DeleteResult:
+    """Delete the areas nothing refers to; keep the rest and say what refers to them.
+
+    "Refers" is any row with a key to the area (a child area, a user scoped to it, a record
+    of another app), so a deletion never cascades into, or is refused by, other data.
+    """
+    result = DeleteResult()
+    references = references_to([a.pk for a in areas])
+    for area in areas:
+        if references.get(area.pk):
+            result.kept.append((area, references[area.pk]))
+        else:
+            result.deleted.append(area)
+    ids = [a.pk for a in result.deleted]
+    for start in range(0, len(ids), IN_LIST_LIMIT):
+        Area.objects.filter(pk__in=ids[start : start + IN_LIST_LIMIT]).delete()
+    return result
+
+
 CensusCell = tuple[str, int, int]  # category, position, count
 
 
@@ -307,4 +394,56 @@ def census_counts_replace(*, census_year: int, blocks: Mapping[tuple[int, str], 
             chunk = ids[start : start + IN_LIST_LIMIT]
             CensusCount.objects.filter(census_year=census_year, topic=topic, lsoa_id__in=chunk).delete()
     CensusCount.objects.bulk_create(new_rows, batch_size=1000)
+    return result
+
+
+# Deprivation columns an import may set (all but the key and the timestamp).
+DEPRIVATION_FIELDS = frozenset(
+    f.name for f in Deprivation._meta.concrete_fields if f.name not in ("id", "lsoa", "updated_at")
+)
+
+
+@transaction.atomic
+def deprivation_upsert_many(*, values_by_lsoa: Mapping[int, Mapping[str, int | None]]) -> ReplaceResult:
+    """Create or update the deprivation figures of many LSOAs: LSOA id → {field: value}.
+
+    Fields not given are kept, so File 6's populations add to File 1's ranks. A new row needs
+    `imd_rank` and `imd_decile`. A row that already holds these values is left alone (counted
+    unchanged), so importing the same files twice changes nothing.
+    """
+    result = ReplaceResult()
+    unknown = {name for values in values_by_lsoa.values() for name in values} - DEPRIVATION_FIELDS
+    if unknown:
+        raise ValueError(f"not deprivation fields: {', '.join(sorted(unknown))}")
+    ids = sorted(values_by_lsoa)
+    existing: dict[int, Deprivation] = {}
+    for start in range(0, len(ids), IN_LIST_LIMIT):
+        chunk = ids[start : start + IN_LIST_LIMIT]
+        existing.update({d.lsoa_id: d for d in Deprivation.objects.filter(lsoa_id__in=chunk)})
+    to_create: list[Deprivation] = []
+    to_update: list[Deprivation] = []
+    changed_fields: set[str] = set()
+    now = timezone.now()
+    for lsoa_id in ids:
+        values = values_by_lsoa[lsoa_id]
+        item = existing.get(lsoa_id)
+        if item is None:
+            missing = [name for name in ("imd_rank", "imd_decile") if values.get(name) is None]
+            if missing:
+                raise ValueError(f"LSOA {lsoa_id} has no deprivation row yet and no {', '.join(missing)}")
+            to_create.append(Deprivation(lsoa_id=lsoa_id, **values))
+            continue
+        differing = [name for name, value in values.items() if getattr(item, name) != value]
+        if not differing:
+            result.unchanged += 1
+            continue
+        for name in differing:
+            setattr(item, name, values[name])
+        item.updated_at = now
+        changed_fields.update(differing)
+        to_update.append(item)
+    Deprivation.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        Deprivation.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"], batch_size=500)
+    result.created, result.updated = len(to_create), len(to_update)
     return result

@@ -4,18 +4,23 @@ An importer is a function `import_x(path, *, commit, ...) -> ImportReport` that 
 work inside `import_transaction(commit)`. Without `commit` everything is rolled back at the
 end, so a dry run reports exactly what a real run would do. Any `ImportFailed` raised
 part-way rolls back the whole file: nothing is half-written.
+
+Its management command subclasses `ImportCommand`, which adds the options every import
+shares (--commit, --json, --no-progress) and turns the report or failure into output.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
@@ -60,7 +65,7 @@ class ImportFailed(Exception):
 
 @dataclass
 class ImportReport:
-    """What an import read, created, updated, left unchanged and rejected."""
+    """What an import read, created, updated, deleted, left unchanged and rejected."""
 
     source: str
     kind: str
@@ -68,6 +73,7 @@ class ImportReport:
     read: int = 0
     created: int = 0
     updated: int = 0
+    deleted: int = 0
     unchanged: int = 0
     skipped: int = 0
     rejected: int = 0
@@ -80,7 +86,7 @@ class ImportReport:
 
     @property
     def changed(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.deleted
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -94,7 +100,7 @@ class ImportReport:
         mode = "Imported" if self.committed else "Dry run (nothing saved; add --commit to save)"
         parts = [
             f"{mode}: {self.kind} from {self.source}",
-            f"  read {self.read}, created {self.created}, updated {self.updated}, "
+            f"  read {self.read}, created {self.created}, updated {self.updated}, deleted {self.deleted}, "
             f"unchanged {self.unchanged}, skipped {self.skipped}, rejected {self.rejected}",
         ]
         parts += [f"  skipped {n}: {reason}" for reason, n in sorted(self.skipped_reasons.items())]
@@ -185,3 +191,56 @@ def progress(iterable: Iterable[T], *, enabled: bool, desc: str, total: int | No
     if not enabled:
         return iterable
     return tqdm(iterable, desc=desc, total=total, unit=" rows", leave=False, mininterval=0.5)
+
+
+# --- management commands ------------------------------------------------------------------
+
+
+def add_common_arguments(parser: CommandParser) -> None:
+    """The options every import command has."""
+    parser.add_argument("--commit", action="store_true", help="Save the changes (without it: a dry run).")
+    parser.add_argument("--json", action="store_true", help="Print the import report (or the failure) as JSON.")
+    parser.add_argument("--no-progress", action="store_true", help="No progress bar, even on a terminal.")
+
+
+def run_import_command(command: BaseCommand, options: dict[str, Any], run: Callable[[bool], ImportReport]) -> None:
+    """Run an importer for a management command: report on stdout, failure as CommandError.
+
+    `run` gets whether to show a progress bar: only on a terminal, and not with --no-progress.
+    """
+    show_progress = not options.get("no_progress") and sys.stderr.isatty()
+    try:
+        report = run(show_progress)
+    except ImportFailed as exc:
+        if options.get("json"):
+            command.stdout.write(json.dumps({"ok": False, "failure": exc.as_dict()}, indent=2, sort_keys=True))
+        raise CommandError(str(exc)) from exc
+    if options.get("json"):
+        command.stdout.write(report.as_json())
+    else:
+        command.stdout.write(report.summary())
+
+
+class ImportCommand(BaseCommand):
+    """A management command that runs one importer.
+
+    A subclass adds its own arguments in `add_import_arguments` and calls its importer in
+    `run_import` with the parsed options; this class adds the shared options and the output.
+    """
+
+    def add_import_arguments(self, parser: CommandParser) -> None:
+        raise NotImplementedError
+
+    def run_import(self, options: dict[str, Any], *, commit: bool, show_progress: bool) -> ImportReport:
+        raise NotImplementedError
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        self.add_import_arguments(parser)
+        add_common_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run_import_command(
+            self,
+            options,
+            lambda show_progress: self.run_import(options, commit=options["commit"], show_progress=show_progress),
+        )

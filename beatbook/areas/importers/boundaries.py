@@ -20,7 +20,8 @@ from ..models import Area, Level
 from ..services import (
     areas_upsert,
     geometry_values,
-    import_audit,
+    group_by,
+    import_audit_by_force,
     index_for,
     lads_derive_geometry,
     lsoas_link_best_fit,
@@ -197,11 +198,13 @@ def import_boundaries(
         lad_ids: list[int] = []
         if lad_of:
             lad_rows: dict[str, dict[str, Any]] = {}
-            for lad_code, lad_name in sorted(set(lad_of.values())):
-                members = [c for c, (lc, _) in lad_of.items() if lc == lad_code]
+            # Grouped once: a national file has tens of thousands of LSOAs in some 300 districts.
+            members = group_by((lad_code, code) for code, (lad_code, _) in lad_of.items())
+            names = group_by(lad_of.values())
+            for lad_code in sorted(members):
                 lad_rows[lad_code] = {
-                    "name": lad_name[:200],
-                    "force_id": majority(rows[c].get("force_id") for c in members),
+                    "name": max(names[lad_code])[:200],
+                    "force_id": majority(rows[c].get("force_id") for c in members[lad_code]),
                 }
             lads = areas_upsert(level=Level.LAD, rows=lad_rows, source=f"{path.name} ({lad_code_field})")
             if lads.created or lads.updated:
@@ -213,8 +216,10 @@ def import_boundaries(
         result = areas_upsert(level=level, rows=rows, source=path.name)
         report.created, report.updated, report.unchanged = result.created, result.updated, result.unchanged
 
+        # The forces whose areas this file holds: only their LSOAs can need new links.
+        force_ids = {row["force_id"] for row in rows.values() if row.get("force_id") is not None}
         if level in (Level.LSOA, Level.WARD, Level.MSOA, Level.LAD):
-            links = lsoas_link_best_fit()
+            links = lsoas_link_best_fit(force_ids=force_ids)
             linked = ", ".join(f"{n} to a {link}" for link, n in links.items() if n)
             if linked:
                 report.notes.append(f"LSOA links changed by best fit: {linked}")
@@ -223,7 +228,9 @@ def import_boundaries(
             if derived:
                 report.notes.append(f"{derived} local authority boundaries derived from their LSOAs")
         report.committed = commit
-        import_audit(report=report, force=forced)
+        if level == Level.FORCE:
+            force_ids = {area.pk for area in result.areas.values()}
+        import_audit_by_force(report=report, force_ids=force_ids)
     return report
 
 

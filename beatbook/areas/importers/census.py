@@ -12,7 +12,9 @@ Two layouts, told apart by the header:
   cells add up to its total; for age the top-level bands are kept rather than single years.
 
 Each file replaces the cells of each LSOA, census year and topic it covers, plus a
-`population`/`total` cell with the usual resident population.
+`population`/`total` cell with the usual resident population. One run takes one table per
+census year and topic: TS007 and TS007A both give age, in different bands, and read together
+would count everyone twice. (Several OAC files are parts of one table, split by area.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from beatbook.core.imports import ImportFailed, ImportReport, import_transaction, progress
 
 from ..models import CENSUS_TOTAL, Area, CensusTopic, Level
-from ..services import CensusCell, census_counts_replace, import_audit
+from ..services import CensusCell, census_counts_replace, import_audit_by_force
 from .common import CsvRows, normalise_header, parse_count
 
 # Census 2011 OAC input variable → (topic, category). Position is the order listed here.
@@ -93,14 +95,19 @@ def import_census(paths: Sequence[Path], *, commit: bool, show_progress: bool = 
     totals: dict[int, dict[tuple[str, str], dict[str, list[int]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
     )
-    lsoa_ids = dict(Area.objects.filter(level=Level.LSOA).values_list("code", "pk"))
+    lsoas = list(Area.objects.filter(level=Level.LSOA).values_list("code", "pk", "force_id"))
+    lsoa_ids = {code: pk for code, pk, _ in lsoas}
+    force_of = {code: force_id for code, _, force_id in lsoas}
+    tables: dict[tuple[int, str], tuple[Path, str]] = {}  # (year, topic) → the file giving it, its layout
     for path in paths:
         with CsvRows(path) as rows:
             names = {normalise_header(h) for h in rows.header}
             if {k.lower() for k in OAC_KEYS} <= names and "u001" in names:
                 _read_oac_2011(rows, totals[2011], lsoa_ids, report, show_progress)
+                _claim_tables(tables, path, "oac", [(2011, topic) for topic in OAC_2011])
             elif set(NOMIS_KEYS) <= names:
-                year = _read_nomis(rows, totals, lsoa_ids, report, show_progress)
+                year, topic = _read_nomis(rows, totals, lsoa_ids, report, show_progress)
+                _claim_tables(tables, path, "nomis", [(year, topic)])
                 report.notes.append(f"{path.name}: Census {year}")
             else:
                 raise ImportFailed(
@@ -112,20 +119,42 @@ def import_census(paths: Sequence[Path], *, commit: bool, show_progress: bool = 
                 )
 
     with import_transaction(commit):
+        touched: set[int | None] = set()
         for year, cells in sorted(totals.items()):
             blocks: dict[tuple[int, str], list[CensusCell]] = {}
             for (code, topic), categories in cells.items():
                 blocks[(lsoa_ids[code], topic)] = [
                     (category, position, count) for category, (position, count) in categories.items()
                 ]
+                touched.add(force_of[code])
             result = census_counts_replace(census_year=year, blocks=blocks)
             report.created += result.created
             report.updated += result.updated
             report.unchanged += result.unchanged
         report.notes.append("created/updated/unchanged count blocks of cells, one per LSOA and topic")
         report.committed = commit
-        import_audit(report=report)
+        import_audit_by_force(report=report, force_ids=touched)
     return report
+
+
+def _claim_tables(
+    tables: dict[tuple[int, str], tuple[Path, str]], path: Path, layout: str, keys: list[tuple[int, str]]
+) -> None:
+    """Refuse a second table of a year and topic already given by another file in this run.
+
+    Two OAC files are two areas' parts of the same table, so they may share their topics.
+    """
+    for year, topic in keys:
+        claimed = tables.get((year, topic))
+        if claimed is not None and (layout != "oac" or claimed[1] != "oac"):
+            raise ImportFailed(
+                f"gives Census {year} {CensusTopic(topic).label.lower()}, which {claimed[0].name} already gives "
+                "in this run: read together they would count people twice, so import one table per topic "
+                "(a later run replaces the earlier one's cells)",
+                path=path,
+                line=1,
+            )
+        tables[(year, topic)] = (path, layout)
 
 
 def _read_oac_2011(
@@ -175,7 +204,8 @@ def _read_nomis(
     lsoa_ids: dict[str, int],
     report: ImportReport,
     show_progress: bool,
-) -> int:
+) -> tuple[int, str]:
+    """Add one Nomis table to `totals`; returns its census year and topic."""
     path = rows.path
     found = rows.find_columns({key: key for key in NOMIS_KEYS})
     assert isinstance(found, dict)
@@ -235,7 +265,7 @@ def _read_nomis(
                 cells[(code, CensusTopic.POPULATION)][CENSUS_TOTAL] = [0, count]
     if mismatched:
         report.notes.append(f"{path.name}: in {mismatched} LSOAs the categories do not add up to the total column")
-    return year
+    return year, topic
 
 
 def _leaf_categories(labelled: list[tuple[int, str]], *, top_level: bool) -> list[tuple[int, str]]:

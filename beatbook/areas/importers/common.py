@@ -1,18 +1,18 @@
-"""Reading helpers the area importers share: GeoJSON, CSV headers and counts, command output."""
+"""Reading helpers the area importers share: GeoJSON, CSV headers and counts.
+
+(The command helpers are in `beatbook.core.imports`, which every app's importers use.)
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import re
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from beatbook.core.imports import ImportFailed, ImportReport, open_text
+from beatbook.core.imports import ImportFailed, open_text
 
 
 def read_geojson_features(path: Path) -> list[dict[str, Any]]:
@@ -116,27 +116,6 @@ def parse_count(value: str, *, path: Path, line: int, field: str, minimum: int =
     if number < minimum:
         raise ImportFailed(f"{number} is below {minimum}", path=path, line=line, field=field)
     return number
-
-
-def add_common_arguments(parser: CommandParser) -> None:
-    parser.add_argument("--commit", action="store_true", help="Save the changes (without it: a dry run).")
-    parser.add_argument("--json", action="store_true", help="Print the import report (or the failure) as JSON.")
-    parser.add_argument("--no-progress", action="store_true", help="No progress bar, even on a terminal.")
-
-
-def run_import_command(command: BaseCommand, options: dict[str, Any], run: Callable[[bool], ImportReport]) -> None:
-    """Run an importer for a management command: report on stdout, failure as CommandError."""
-    show_progress = not options.get("no_progress") and sys.stderr.isatty()
-    try:
-        report = run(show_progress)
-    except ImportFailed as exc:
-        if options.get("json"):
-            command.stdout.write(json.dumps({"ok": False, "failure": exc.as_dict()}, indent=2, sort_keys=True))
-        raise CommandError(str(exc)) from exc
-    if options.get("json"):
-        command.stdout.write(report.as_json())
-    else:
-        command.stdout.write(report.summary())
 
 
 def paths_argument(values: Sequence[str]) -> list[Path]:

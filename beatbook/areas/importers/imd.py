@@ -11,12 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.utils import timezone
-
 from beatbook.core.imports import ImportFailed, ImportReport, import_transaction, progress
 
 from ..models import Area, Deprivation, Level
-from ..services import import_audit
+from ..services import deprivation_upsert_many, import_audit_by_force
 from .common import CsvRows, parse_count
 
 LSOA_COLUMN = "LSOA code (2011)"
@@ -94,25 +92,18 @@ def import_imd(paths: Sequence[Path], *, commit: bool, show_progress: bool = Fal
     layouts.sort(key=lambda item: item[0].order)
 
     with import_transaction(commit):
-        lsoa_ids = dict(Area.objects.filter(level=Level.LSOA).values_list("code", "pk"))
-        existing = {d.lsoa_id: d for d in Deprivation.objects.all()}
-        created_ids: set[int] = set()
-        changed_ids: set[int] = set()
-        seen_ids: set[int] = set()
+        lsoas = list(Area.objects.filter(level=Level.LSOA).values_list("code", "pk", "force_id"))
+        lsoa_ids = {code: pk for code, pk, _ in lsoas}
+        force_of = {pk: force_id for _, pk, force_id in lsoas}
+        # LSOAs that have (or will have) an IMD rank, which File 6 needs to add to.
+        ranked = set(Deprivation.objects.values_list("lsoa_id", flat=True))
+        values: dict[int, dict[str, int]] = {}
         for layout, path in layouts:
-            _read_file(path, layout, lsoa_ids, existing, (created_ids, changed_ids, seen_ids), report, show_progress)
-        now = timezone.now()
-        new = [existing[i] for i in created_ids]
-        changed = [existing[i] for i in changed_ids - created_ids]
-        for item in changed:
-            item.updated_at = now
-        Deprivation.objects.bulk_create(new, batch_size=500)
-        fields = ["updated_at", *DOMAINS, *POPULATION]
-        Deprivation.objects.bulk_update(changed, fields, batch_size=500)
-        report.created, report.updated = len(new), len(changed)
-        report.unchanged = len(seen_ids - created_ids - changed_ids)
+            _read_file(path, layout, lsoa_ids, ranked, values, report, show_progress)
+        result = deprivation_upsert_many(values_by_lsoa=values)
+        report.created, report.updated, report.unchanged = result.created, result.updated, result.unchanged
         report.committed = commit
-        import_audit(report=report)
+        import_audit_by_force(report=report, force_ids={force_of[i] for i in values})
     return report
 
 
@@ -120,12 +111,12 @@ def _read_file(
     path: Path,
     layout: Layout,
     lsoa_ids: dict[str, int],
-    existing: dict[int, Deprivation],
-    tracking: tuple[set[int], set[int], set[int]],
+    ranked: set[int],
+    values: dict[int, dict[str, int]],
     report: ImportReport,
     show_progress: bool,
 ) -> None:
-    created_ids, changed_ids, seen_ids = tracking
+    """Add the figures of one file to `values` (LSOA id → field → value)."""
     with CsvRows(path) as rows:
         columns = _detect(rows)[1]
         lsoa_col = columns.pop("lsoa")
@@ -138,25 +129,17 @@ def _read_file(
             if lsoa_id is None:
                 report.skip("not an imported LSOA")
                 continue
-            values = {}
+            found: dict[str, int] = {}
             for name, col in columns.items():
                 header = rows.header[col]
                 minimum = 0 if name.startswith("population") else 1
                 number = parse_count(row[col], path=path, line=line, field=header, minimum=minimum)
                 if name.endswith("_decile") and number > 10:
                     raise ImportFailed(f"decile {number} is not between 1 and 10", path=path, line=line, field=header)
-                values[name] = number
-            item = existing.get(lsoa_id)
-            if item is None and "imd_rank" not in values:
+                found[name] = number
+            if "imd_rank" in found:
+                ranked.add(lsoa_id)
+            elif lsoa_id not in ranked:
                 report.skip("no IMD rank for this LSOA yet: import File 1 or File 2 with File 6")
                 continue
-            seen_ids.add(lsoa_id)
-            if item is None:
-                existing[lsoa_id] = Deprivation(lsoa_id=lsoa_id, **values)
-                created_ids.add(lsoa_id)
-                continue
-            differing = {k: v for k, v in values.items() if getattr(item, k) != v}
-            if differing:
-                for key, value in differing.items():
-                    setattr(item, key, value)
-                changed_ids.add(lsoa_id)
+            values.setdefault(lsoa_id, {}).update(found)

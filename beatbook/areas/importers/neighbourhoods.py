@@ -10,6 +10,12 @@ Two inputs:
 * a data.police.uk neighbourhood boundary KML (one Placemark per neighbourhood; the code is the
   file name when there is one Placemark, else each Placemark's name). The KML polygon is kept
   as the boundary and LSOAs overlapping it are placed by best fit.
+
+A CSV describes the force's whole hierarchy, so importing it is a replacement: the force's
+LSOAs it does not place lose their neighbourhood, and the force's neighbourhoods and NPAs it
+does not name are deleted unless something (a user scoped to one, say) refers to them, which
+the report lists. A ward, LSOA, neighbourhood or NPA of another force is refused. A KML is
+often one file per neighbourhood, so it only adds or updates the neighbourhoods it holds.
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ from defusedxml.ElementTree import fromstring
 
 from beatbook.core.imports import ImportFailed, ImportReport, import_transaction, open_text, progress
 
-from ..geo import AreaIndex, GeometryError, geometry_from_geojson, geometry_to_geojson, union
+from ..geo import AreaIndex, GeometryError, geometry_from_geojson, geometry_to_geojson, total_bbox, union
 from ..models import Area, Level
 from ..services import (
+    IN_LIST_LIMIT,
     area_set_geometry,
     areas_by_code,
+    areas_delete_unreferenced,
     areas_set_parents,
     areas_upsert,
+    bbox_overlapping,
     geometry_values,
     import_audit,
     index_for,
@@ -69,6 +78,11 @@ def _force(path: Path, force_code: str | None, guesses: Iterable[int | None]) ->
     return Area.objects.get(pk=force_id)
 
 
+def _force_label(force_id: int | None) -> str:
+    force = Area.objects.filter(pk=force_id).first() if force_id is not None else None
+    return f"force {force.code} ({force.name})" if force is not None else "no force"
+
+
 def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progress: bool) -> ImportReport:
     report = ImportReport(source=path.name, kind="neighbourhoods")
     with CsvRows(path) as rows:
@@ -82,15 +96,16 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
             raise ImportFailed(f"{problem}; expected columns: {EXPECTED}", path=path, line=1)
         unit_column = units[0]
         level = UNIT_COLUMNS[unit_column]
+        what = "ward" if level == Level.WARD else "LSOA"
         columns = {
             **found,
             unit_column: rows.header.index(next(h for h in rows.header if h.strip().lower() == unit_column)),
         }
-        unit_codes = dict(Area.objects.filter(level=level).values_list("code", "pk"))
+        unit_forces = dict(Area.objects.filter(level=level).values_list("code", "force_id"))
 
-        unit_rows: dict[str, tuple[str, int]] = {}  # unit code → (neighbourhood code, line)
+        unit_rows: dict[str, tuple[str, int]] = {}  # unit code → (neighbourhood code, first line)
         neighbourhoods: dict[str, dict[str, Any]] = {}  # code → name, npa_code, line
-        npas: dict[str, str] = {}
+        npas: dict[str, tuple[str, int]] = {}  # code → name, first line
         for line, row in progress(rows, enabled=show_progress, desc=path.name):
             report.read += 1
             values = {key: row[col].strip() for key, col in columns.items()}
@@ -98,8 +113,7 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
                 if not value:
                     raise ImportFailed("is empty", path=path, line=line, field=key)
             unit = values[unit_column]
-            if unit not in unit_codes:
-                what = "ward" if level == Level.WARD else "LSOA"
+            if unit not in unit_forces:
                 raise ImportFailed(
                     f"{unit!r} is not an imported {what} code (import the {what} boundaries first)",
                     path=path,
@@ -114,7 +128,7 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
                     line=line,
                     field=unit_column,
                 )
-            unit_rows[unit] = (nb_code, line)
+            unit_rows.setdefault(unit, (nb_code, line))
             known = neighbourhoods.setdefault(
                 nb_code, {"name": values["neighbourhood_name"], "npa": values["npa_code"], "line": line}
             )
@@ -125,17 +139,42 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
                     line=line,
                     field="npa_code",
                 )
-            npas.setdefault(values["npa_code"], values["npa_name"])
+            npas.setdefault(values["npa_code"], (values["npa_name"], line))
     if not unit_rows:
         raise ImportFailed("has no rows", path=path, line=2)
 
     with import_transaction(commit):
+        force = _force(path, force_code, (unit_forces[u] for u in unit_rows))
+        # The file describes one force: a ward, LSOA, neighbourhood or NPA of another would leave
+        # an area whose force and parent chain disagree.
+        for unit, (_, line) in sorted(unit_rows.items(), key=lambda item: item[1][1]):
+            if unit_forces[unit] != force.pk:
+                raise ImportFailed(
+                    f"{what} {unit} is in {_force_label(unit_forces[unit])}, not in {_force_label(force.pk)} "
+                    "whose neighbourhoods this file describes",
+                    path=path,
+                    line=line,
+                    field=unit_column,
+                )
+        lines = {
+            Level.NEIGHBOURHOOD: {code: nb["line"] for code, nb in neighbourhoods.items()},
+            Level.NPA: {code: line for code, (_, line) in npas.items()},
+        }
+        for area_level, field in ((Level.NEIGHBOURHOOD, "neighbourhood_code"), (Level.NPA, "npa_code")):
+            for code, force_id in _other_force_codes(area_level, lines[area_level], force):
+                raise ImportFailed(
+                    f"{code} is already a {Level(area_level).label.lower()} of {_force_label(force_id)}",
+                    path=path,
+                    line=lines[area_level][code],
+                    field=field,
+                )
+
         unit_areas = areas_by_code(level, list(unit_rows))
-        force = _force(path, force_code, (a.force_id for a in unit_areas.values()))
         npa_result = areas_upsert(
             level=Level.NPA,
             rows={
-                code: {"name": name[:200], "force_id": force.pk, "parent_id": force.pk} for code, name in npas.items()
+                code: {"name": name[:200], "force_id": force.pk, "parent_id": force.pk}
+                for code, (name, _) in npas.items()
             },
             source=path.name,
         )
@@ -149,7 +188,7 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
         )
         nb_areas = nb_result.areas
         if level == Level.LSOA:
-            parents: dict[int, int | None] = {unit_areas[u].pk: nb_areas[nb].pk for u, (nb, _) in unit_rows.items()}
+            placed: dict[int, int | None] = {unit_areas[u].pk: nb_areas[nb].pk for u, (nb, _) in unit_rows.items()}
             fallback: dict[str, Any] = {}
         else:
             shapes = {
@@ -157,11 +196,17 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
                 for nb in neighbourhoods
             }
             index = AreaIndex((code, geom) for code, geom in shapes.items() if geom is not None)
-            parents = _best_fit_parents(index, nb_areas, force)
+            placed = _best_fit_parents(index, nb_areas, force)
             fallback = shapes
-        moved = areas_set_parents(parent_by_area_id=parents)
+        # Every LSOA of the force the file does not place is in none of its neighbourhoods now.
+        current = dict(Area.objects.filter(level=Level.LSOA, force_id=force.pk).values_list("pk", "parent_id"))
+        parents: dict[int, int | None] = {pk: placed.get(pk) for pk in current}
+        cleared = sum(1 for pk, parent in current.items() if parent is not None and parents[pk] is None)
+        moved = areas_set_parents(parent_by_area_id=parents) - cleared
         if moved:
             report.notes.append(f"{moved} LSOAs moved to a new neighbourhood")
+        if cleared:
+            report.notes.append(f"{cleared} LSOAs of the force are not in this file: their neighbourhood was cleared")
         geometry_changed: set[int] = set()
         for code, nb in nb_areas.items():
             nb.refresh_from_db()
@@ -170,16 +215,56 @@ def _import_csv(path: Path, *, commit: bool, force_code: str | None, show_progre
                 geom = fallback.get(code)
             if area_set_geometry(area=nb, geom=geom):
                 geometry_changed.add(nb.pk)
+        report.deleted = _remove_stale(report, force, Level.NEIGHBOURHOOD, set(neighbourhoods))
+        report.deleted += _remove_stale(report, force, Level.NPA, set(npas))
         geometry_changed |= _union_npas(npa_result.areas.values())
         created = {r.areas[c].pk for r in (npa_result, nb_result) for c in r.created_codes}
         updated = {r.areas[c].pk for r in (npa_result, nb_result) for c in r.updated_codes}
         updated |= geometry_changed - created
         report.created = len(created)
-        report.updated = len(updated) + moved
+        report.updated = len(updated) + moved + cleared
         report.unchanged = len(npa_result.areas) + len(nb_result.areas) - len(created) - len(updated)
         report.committed = commit
         import_audit(report=report, force=force)
     return report
+
+
+def _other_force_codes(level: str, codes: dict[str, int], force: Area) -> list[tuple[str, int]]:
+    """Codes of this file already used by an area of `level` in another force, in file order."""
+    others = Area.objects.filter(level=level, force__isnull=False).exclude(force_id=force.pk)
+    if len(codes) <= IN_LIST_LIMIT:
+        others = others.filter(code__in=list(codes))
+    taken = dict(others.values_list("code", "force_id"))
+    return sorted(((c, f) for c, f in taken.items() if c in codes), key=lambda item: codes[item[0]])
+
+
+MAX_LISTED = 20
+
+
+def _listed(codes: list[str]) -> str:
+    shown = ", ".join(codes[:MAX_LISTED])
+    return shown + (f" and {len(codes) - MAX_LISTED} more" if len(codes) > MAX_LISTED else "")
+
+
+def _remove_stale(report: ImportReport, force: Area, level: str, in_file: set[str]) -> int:
+    """Delete the force's areas of `level` that the file no longer has, unless something refers to them."""
+    stale = [
+        a
+        for a in Area.objects.filter(level=level, force_id=force.pk).defer("geometry").order_by("code")
+        if a.code not in in_file
+    ]
+    if not stale:
+        return 0
+    result = areas_delete_unreferenced(areas=stale)
+    label = Level(level).label.lower()
+    if result.deleted:
+        plural = "" if len(result.deleted) == 1 else "s"
+        report.notes.append(
+            f"deleted {len(result.deleted)} {label}{plural} not in this file: {_listed([a.code for a in result.deleted])}"
+        )
+    for area, references in result.kept:
+        report.notes.append(f"kept {label} {area.code}, not in this file: it is referred to by {', '.join(references)}")
+    return len(result.deleted)
 
 
 def _best_fit_parents(index: AreaIndex, nb_areas: dict[str, Area], force: Area) -> dict[int, int | None]:
@@ -189,9 +274,10 @@ def _best_fit_parents(index: AreaIndex, nb_areas: dict[str, Area], force: Area) 
     touch it only along generalised boundaries, out of it.
     """
     parents: dict[int, int | None] = {}
-    for lsoa, geom in parsed_geometries(
-        Area.objects.filter(level=Level.LSOA, force_id=force.pk, geometry__isnull=False)
-    ):
+    lsoas = bbox_overlapping(
+        Area.objects.filter(level=Level.LSOA, force_id=force.pk, geometry__isnull=False), index.bounds()
+    )
+    for lsoa, geom in parsed_geometries(lsoas):
         overlaps = index.overlaps(geom)
         if overlaps and sum(share for _, share in overlaps) >= MIN_COVER:
             parents[lsoa.pk] = nb_areas[overlaps[0][0]].pk
@@ -306,10 +392,16 @@ def _import_kml(path: Path, *, commit: bool, force_code: str | None) -> ImportRe
     placemarks = _read_kml(path)
     report.read = len(placemarks)
     with import_transaction(commit):
-        lsoas = parsed_geometries(Area.objects.filter(level=Level.LSOA, geometry__isnull=False))
         new_index = AreaIndex((code, geom) for code, _, geom in placemarks)
+        # Only LSOAs whose stored box meets the file's (and of its force, when given) are parsed:
+        # a national database holds some 35,000 LSOA boundaries.
+        forced = _force(path, force_code, ()) if force_code else None
+        candidates = Area.objects.filter(level=Level.LSOA, geometry__isnull=False)
+        if forced is not None:
+            candidates = candidates.filter(force_id=forced.pk)
+        lsoas = parsed_geometries(bbox_overlapping(candidates, new_index.bounds()))
         touching = [(lsoa, geom) for lsoa, geom in lsoas if new_index.best_fit(geom) is not None]
-        force = _force(path, force_code, (lsoa.force_id for lsoa, _ in touching))
+        force = forced or _force(path, None, (lsoa.force_id for lsoa, _ in touching))
         existing = set(
             Area.objects.filter(level=Level.NEIGHBOURHOOD, code__in=[c for c, _, _ in placemarks]).values_list(
                 "code", flat=True
@@ -329,13 +421,14 @@ def _import_kml(path: Path, *, commit: bool, force_code: str | None) -> ImportRe
         report.created, report.updated, report.unchanged = result.created, result.updated, result.unchanged
         # Place the LSOAs these polygons touch by best fit among all the force's neighbourhoods,
         # so that importing one KML per neighbourhood gives the same answer in any order.
-        index, by_code = index_for(
-            Area.objects.filter(level=Level.NEIGHBOURHOOD, force_id=force.pk, geometry__isnull=False)
+        own = [(lsoa, geom) for lsoa, geom in touching if lsoa.force_id == force.pk]
+        near = bbox_overlapping(
+            Area.objects.filter(level=Level.NEIGHBOURHOOD, force_id=force.pk, geometry__isnull=False),
+            total_bbox(geom for _, geom in own),
         )
+        index, by_code = index_for(near)
         parents: dict[int, int | None] = {}
-        for lsoa, geom in touching:
-            if lsoa.force_id != force.pk:
-                continue
+        for lsoa, geom in own:
             best = index.best_fit(geom)
             parents[lsoa.pk] = by_code[best].pk if best else None
         moved = areas_set_parents(parent_by_area_id=parents)

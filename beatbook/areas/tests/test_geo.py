@@ -21,6 +21,7 @@ from beatbook.areas.geo import (
     bbox,
     geometry_from_geojson,
     geometry_to_geojson,
+    total_bbox,
 )
 
 
@@ -44,6 +45,13 @@ def test_boundary_points_go_to_the_first_area(method: str) -> None:
     index = squares()
     assert index.lookup([1.0, 1.0], [0.5, 0.0], method=method).tolist() == ["A", "A"]
     assert index.lookup_indices([2.0], [0.5], method=method).tolist() == [1]  # B's outer edge still counts
+
+
+def test_bounds_cover_every_area() -> None:
+    assert squares().bounds() == (0.0, 0.0, 6.0, 6.0)
+    assert AreaIndex([]).bounds() is None
+    assert total_bbox([box(2, -1, 3, 0.5), MultiPolygon([box(0, 0, 1, 1), box(4, 4, 4.5, 7)])]) == (0, -1, 4.5, 7)
+    assert total_bbox([]) is None
 
 
 def test_lookup_rejects_mismatched_arrays() -> None:

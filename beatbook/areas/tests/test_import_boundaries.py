@@ -220,11 +220,6 @@ def test_outside_every_force_is_counted() -> None:
     assert report["skipped_reasons"] == {"outside every imported force": 1}
 
 
-def test_hyphenated_and_underscored_names_both_work() -> None:
-    report = run("import_boundaries", FIXTURES / "tiny_force.geojson", "--level", "force")
-    assert report["created"] == 2
-
-
 def test_truncated_geojson_fails_with_line() -> None:
     expect_failure(
         "import-boundaries",
@@ -308,3 +303,101 @@ def test_truncated_gzip_is_refused(tmp_path: Path) -> None:
     cut = tmp_path / "forces.geojson.gz"
     cut.write_bytes(whole[: len(whole) // 2])
     expect_failure("import-boundaries", cut, "--level", "force", mentions=["forces.geojson.gz", "cannot be read"])
+
+
+# --- two forces: what one force's import may touch -------------------------------------------
+
+OTHERFORD = "E23999998"
+
+
+def square_feature(code: str, lon: float, lat: float, size: float, **properties: str) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Feature", "properties": properties, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def write_geojson(path: Path, features: list[dict[str, Any]]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def otherford(tmp_path: Path) -> None:
+    """Three LSOAs and one ward in Otherford (the second force of tiny_force.geojson), linked by best fit."""
+    lsoas = [
+        square_feature(f"E0199980{i}", 0.42 + 0.04 * i, 52.02, 0.03, LSOA11CD=f"E0199980{i}", LSOA11NM=f"Otherford {i}")
+        for i in range(3)
+    ]
+    ward = [square_feature("E05999801", 0.41, 52.01, 0.15, WD13CD="E05999801", WD13NM="Otherford Ward")]
+    run("import-boundaries", write_geojson(tmp_path / "other_lsoas.geojson", lsoas), "--level", "lsoa", "--commit")
+    run("import-boundaries", write_geojson(tmp_path / "other_wards.geojson", ward), "--level", "ward", "--commit")
+
+
+def parsed_geometry_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float, float, float]]:
+    """The bounding box of every stored boundary the area services parse (the real parser still runs)."""
+    from beatbook.areas import geo, services
+
+    boxes: list[tuple[float, float, float, float]] = []
+
+    def counting(data: Any) -> Any:
+        geom, repaired = geo.geometry_from_geojson(data)
+        boxes.append(geo.bbox(geom))
+        return geom, repaired
+
+    monkeypatch.setattr(services, "geometry_from_geojson", counting)
+    return boxes
+
+
+@pytest.fixture
+def parsed_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float, float, float]]:
+    return parsed_geometry_boxes(monkeypatch)
+
+
+def test_ward_import_refits_only_the_lsoas_of_its_force(tmp_path: Path, parsed_boxes: list[Any]) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    assert dict(Area.objects.filter(force__code=OTHERFORD, level=Level.LSOA).values_list("code", "ward__code")) == {
+        "E01999800": "E05999801",
+        "E01999801": "E05999801",
+        "E01999802": "E05999801",
+    }
+    parsed_boxes.clear()
+    run("import-boundaries", FIXTURES / "tiny_wards.geojson", "--level", "ward", "--force", "E23999999", "--commit")
+    # Testshire's 4 LSOAs and its 2 wards; nothing from Otherford, 1.4° to the east.
+    assert len(parsed_boxes) == 6
+    assert [box for box in parsed_boxes if box[0] > 0] == []
+    assert Area.objects.filter(level=Level.LSOA, force__code="E23999999", ward__isnull=True).count() == 0
+    assert Area.objects.filter(level=Level.LSOA, ward__code="E05999801").count() == 3
+
+
+def test_lsoa_import_without_force_audits_the_force_it_placed_them_in(tmp_path: Path) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    events = AuditEvent.objects.filter(action="import.lsoa_boundaries").order_by("id")
+    assert [(e.object_id, e.force.code if e.force else None) for e in events] == [
+        ("tiny_lsoas.geojson", "E23999999"),
+        ("other_lsoas.geojson", OTHERFORD),
+    ]
+    forces = AuditEvent.objects.filter(action="import.force_boundaries").values_list("force__code", flat=True)
+    assert sorted(forces) == [OTHERFORD, "E23999999"]
+
+
+def test_commands_have_one_name_each() -> None:
+    from django.core.management import get_commands
+
+    names = {name for name, app in get_commands().items() if app == "beatbook.areas"}
+    assert {"import-boundaries", "import-imd", "import-census", "import-neighbourhoods"} <= names
+    assert not {n for n in names if n.startswith("import_")}
+
+
+def test_common_options_reach_every_import_command(tmp_path: Path) -> None:
+    tiny_geography()
+    imd = tmp_path / "imd.csv"
+    imd.write_bytes(b"".join((FIXTURES / "imd_bad_number.csv").read_bytes().splitlines(keepends=True)[:2]))
+    for command, args in (
+        ("import-boundaries", [FIXTURES / "tiny_wards.geojson", "--level", "ward"]),
+        ("import-imd", [imd]),
+        ("import-census", [FIXTURES / "census2021-ts008-lsoa.csv"]),
+        ("import-neighbourhoods", [FIXTURES / "neighbourhoods_lsoa.csv"]),
+    ):
+        out = io.StringIO()
+        call_command(command, *[str(a) for a in args], "--no-progress", stdout=out)
+        assert out.getvalue().startswith("Dry run (nothing saved; add --commit to save)"), command

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from django.db.models import Sum
 
+from beatbook.accounts.models import AuditEvent
 from beatbook.areas.models import CENSUS_TOTAL, Area, CensusCount, CensusTopic, Level
 from beatbook.areas.tests.test_import_boundaries import (
     FIXTURES,
+    OTHERFORD,
     expect_failure,
+    otherford,
     real_lsoas,
     run,
     snapshot,
@@ -144,3 +147,40 @@ def test_bad_number_names_line_and_field() -> None:
     )
     assert not CensusCount.objects.exists()
     assert Area.objects.filter(level=Level.LSOA).count() == 4
+
+
+def ts007(tmp_path: Path) -> Path:
+    """A hand-made TS007 (age by single year, grouped): the same people as the TS007A fixture."""
+    path = tmp_path / "census2021-ts007-lsoa.csv"
+    header = "date,geography,geography code,Age: Total,Age: Aged 4 years and under,Age: Aged 5 to 84 years,Age: Aged 85 years and over"
+    path.write_text(f"{header}\n2021,Testshire 001A,E01999901,1500,100,1355,45\n", encoding="utf-8")
+    return path
+
+
+def test_two_tables_of_one_topic_and_year_are_refused(tmp_path: Path) -> None:
+    tiny_geography()
+    ts007a = FIXTURES / "census2021-ts007a-lsoa.csv"
+    message = expect_failure(
+        "import-census", ts007a, ts007(tmp_path), mentions=["census2021-ts007-lsoa.csv", "census2021-ts007a-lsoa.csv"]
+    )
+    assert "age" in message and "2021" in message
+    # One at a time, the second replaces the first: the ages still add up to the population.
+    run("import-census", ts007a, "--commit")
+    run("import-census", ts007(tmp_path), "--commit")
+    assert cells("E01999901", CensusTopic.AGE) == {
+        "Aged 4 years and under": 100,
+        "Aged 5 to 84 years": 1355,
+        "Aged 85 years and over": 45,
+    }
+
+
+def test_audit_names_each_force_whose_lsoas_the_file_covers(tmp_path: Path) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    path = tmp_path / "census2021-ts008-lsoa.csv"
+    path.write_text(
+        (FIXTURES / "census2021-ts008-lsoa.csv").read_text() + "2021,Otherford 0,E01999800,10,5,5\n", encoding="utf-8"
+    )
+    run("import-census", path, "--commit")
+    forces = AuditEvent.objects.filter(action="import.census_counts").values_list("force__code", flat=True)
+    assert sorted(forces) == [OTHERFORD, "E23999999"]

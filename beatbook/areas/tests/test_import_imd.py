@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 from django.db.models import Max, Min, Sum
 
-from beatbook.areas.models import Deprivation
+from beatbook.accounts.models import AuditEvent
+from beatbook.areas.models import Area, Deprivation, Level
+from beatbook.areas.services import deprivation_upsert_many
 from beatbook.areas.tests.test_import_boundaries import (
     FIXTURES,
+    OTHERFORD,
     expect_failure,
+    otherford,
     real_lsoas,
     run,
     snapshot,
@@ -98,3 +102,45 @@ def test_thousands_separator_and_bom(tmp_path: Path) -> None:
     good.write_bytes(b"".join(lines))
     run("import-imd", good, "--commit")
     assert Deprivation.objects.get(lsoa__code="E01999901").imd_rank == 1234
+
+
+IMD_HEADER = "LSOA code (2011),Index of Multiple Deprivation (IMD) Rank,Index of Multiple Deprivation (IMD) Decile\n"
+
+
+def test_audit_names_each_force_whose_lsoas_the_file_covers(tmp_path: Path) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    path = tmp_path / "imd.csv"
+    path.write_text(IMD_HEADER + "E01999901,100,1\nE01999902,200,1\nE01999800,30000,10\nE01000001,5,1\n")
+    report = run("import-imd", path, "--commit")
+    assert (report["created"], report["skipped"]) == (3, 1)
+    events = AuditEvent.objects.filter(action="import.deprivation_(IoD2019)")
+    assert sorted(e.force.code for e in events if e.force) == [OTHERFORD, "E23999999"]
+    assert events.count() == 2
+    # A file that covers none of the imported LSOAs is still recorded, for the whole install.
+    nothing = tmp_path / "imd_elsewhere.csv"
+    nothing.write_text(IMD_HEADER + "E01000001,5,1\n")
+    run("import-imd", nothing, "--commit")
+    assert AuditEvent.objects.filter(object_id="imd_elsewhere.csv").values_list("force", flat=True).get() is None
+
+
+def test_deprivation_upsert_many_creates_updates_and_leaves_alone() -> None:
+    tiny_geography()
+    ids = dict(Area.objects.filter(level=Level.LSOA).values_list("code", "pk"))
+    first = deprivation_upsert_many(
+        values_by_lsoa={
+            ids["E01999901"]: {"imd_rank": 10, "imd_decile": 1},
+            ids["E01999902"]: {"imd_rank": 20, "imd_decile": 1},
+        }
+    )
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    second = deprivation_upsert_many(
+        values_by_lsoa={ids["E01999901"]: {"imd_rank": 10}, ids["E01999902"]: {"population_total": 1500}}
+    )
+    assert (second.created, second.updated, second.unchanged) == (0, 1, 1)
+    row = Deprivation.objects.get(lsoa_id=ids["E01999902"])
+    assert (row.imd_rank, row.population_total) == (20, 1500)  # fields not given are kept
+    with pytest.raises(ValueError, match="imd_rank"):
+        deprivation_upsert_many(values_by_lsoa={ids["E01999903"]: {"population_total": 1}})
+    with pytest.raises(ValueError, match="not deprivation fields: rank"):
+        deprivation_upsert_many(values_by_lsoa={ids["E01999901"]: {"rank": 1}})

@@ -6,15 +6,20 @@ import csv
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from beatbook.accounts.models import AuditEvent, Role, User
 from beatbook.areas.models import Area, Level
 from beatbook.areas.tests.test_import_boundaries import (
     FIXTURES,
     LEICS,
+    OTHERFORD,
     expect_failure,
     num,
+    otherford,
+    parsed_geometry_boxes,
     run,
     snapshot,
     tiny_geography,
@@ -138,3 +143,155 @@ def test_ward_csv_over_real_wards(shared_data: Path, tmp_path: Path) -> None:
     assert [(p, lad) for p, lad in placed if p != f"N-{lad}"] == []
     city = Area.objects.get(level=Level.NPA, code="CITY")
     assert 70 < num(city.area_sq_km) < 76  # Leicester, about 73 km²
+
+
+# --- a force's file defines its whole hierarchy ------------------------------------------------
+
+HEADER = "neighbourhood_code,neighbourhood_name,npa_code,npa_name,{unit}\n"
+
+
+def mapping(tmp_path: Path, name: str, rows: list[str], unit: str = "lsoa_code") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER.format(unit=unit) + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_reimport_is_a_replacement(tmp_path: Path) -> None:
+    tiny_geography()
+    run("import-neighbourhoods", FIXTURES / "neighbourhoods_lsoa.csv", "--commit")
+    # The new file drops E01999903-4 and with them neighbourhood TS-N and its NPA TSB.
+    smaller = mapping(
+        tmp_path,
+        "smaller.csv",
+        ["TS-S,Testshire South Beat,TSA,Testshire A,E01999901", "TS-S,Testshire South Beat,TSA,Testshire A,E01999902"],
+    )
+    before = snapshot()
+    dry = run("import-neighbourhoods", smaller)
+    assert (dry["committed"], dry["deleted"]) == (False, 2)
+    assert snapshot() == before
+
+    report = run("import-neighbourhoods", smaller, "--commit")
+    assert parents() == {"E01999901": "TS-S", "E01999902": "TS-S", "E01999903": None, "E01999904": None}
+    assert sorted(Area.objects.filter(level__in=[Level.NPA, Level.NEIGHBOURHOOD]).values_list("code", flat=True)) == [
+        "TS-S",
+        "TSA",
+    ]
+    assert (report["created"], report["updated"], report["deleted"]) == (0, 2, 2)  # 2 LSOAs lose their parent
+    assert "2 LSOAs of the force are not in this file: their neighbourhood was cleared" in report["notes"]
+    assert "deleted 1 neighbourhood not in this file: TS-N" in report["notes"]
+    assert "deleted 1 policing area not in this file: TSB" in report["notes"]
+
+    again = run("import-neighbourhoods", smaller, "--commit")
+    assert (again["created"], again["updated"], again["deleted"], again["unchanged"]) == (0, 0, 0, 2)
+
+
+def test_moving_lsoas_between_files_leaves_no_stale_parent(tmp_path: Path) -> None:
+    tiny_geography()
+    run("import-neighbourhoods", FIXTURES / "neighbourhoods_lsoa.csv", "--commit")
+    renamed = mapping(
+        tmp_path,
+        "renamed.csv",
+        [
+            "TS-1,One,TSA,Testshire A,E01999901",
+            "TS-1,One,TSA,Testshire A,E01999903",
+            "TS-2,Two,TSC,Testshire C,E01999902",
+        ],
+    )
+    report = run("import-neighbourhoods", renamed, "--commit")
+    assert parents() == {"E01999901": "TS-1", "E01999902": "TS-2", "E01999903": "TS-1", "E01999904": None}
+    assert parents(Level.NEIGHBOURHOOD) == {"TS-1": "TSA", "TS-2": "TSC"}
+    assert parents(Level.NPA) == {"TSA": "E23999999", "TSC": "E23999999"}
+    assert report["deleted"] == 3  # TS-S, TS-N and TSB
+    one = Area.objects.get(code="TS-1")
+    assert (one.min_lon, one.max_lon, one.min_lat, one.max_lat) == (-1.0, -0.98, 52.0, 52.02)
+
+
+def test_a_stale_area_someone_refers_to_is_kept_and_reported(tmp_path: Path) -> None:
+    tiny_geography()
+    run("import-neighbourhoods", FIXTURES / "neighbourhoods_lsoa.csv", "--commit")
+    User.objects.create(username="pc-north", role=Role.OFFICER, area=Area.objects.get(code="TS-N"))
+    smaller = mapping(tmp_path, "smaller.csv", ["TS-S,Testshire South Beat,TSA,Testshire A,E01999901"])
+    report = run("import-neighbourhoods", smaller, "--commit")
+    assert report["deleted"] == 0
+    assert parents() == {"E01999901": "TS-S", "E01999902": None, "E01999903": None, "E01999904": None}
+    assert Area.objects.filter(code__in=["TS-N", "TSB"]).count() == 2
+    assert any("kept neighbourhood TS-N" in note and "1 user" in note for note in report["notes"]), report["notes"]
+    assert any("kept policing area TSB" in note for note in report["notes"]), report["notes"]
+
+
+def test_lsoa_of_another_force_is_refused(tmp_path: Path) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    path = mapping(
+        tmp_path,
+        "mixed.csv",
+        ["TS-S,South,TSA,A,E01999901", "TS-S,South,TSA,A,E01999800", "TS-S,South,TSA,A,E01999902"],
+    )
+    expect_failure(
+        "import-neighbourhoods",
+        path,
+        "--force",
+        "E23999999",
+        mentions=["mixed.csv", "line 3", "'lsoa_code'", "E01999800", OTHERFORD, "E23999999"],
+    )
+    # Without --force the force is the one most rows belong to: the odd one out is still named.
+    expect_failure("import-neighbourhoods", path, mentions=["mixed.csv", "line 3", "'lsoa_code'", "E01999800"])
+
+
+def test_ward_of_another_force_is_refused(tmp_path: Path) -> None:
+    tiny_geography(wards=True)
+    otherford(tmp_path)
+    path = mapping(
+        tmp_path,
+        "wards.csv",
+        ["TS-W,West,TSA,A,E05999901", "TS-E,East,TSA,A,E05999902", "TS-O,Other,TSA,A,E05999801"],
+        unit="ward_code",
+    )
+    expect_failure(
+        "import-neighbourhoods", path, mentions=["wards.csv", "line 4", "'ward_code'", "E05999801", OTHERFORD]
+    )
+
+
+def test_neighbourhood_code_of_another_force_is_refused(tmp_path: Path) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    run("import-neighbourhoods", mapping(tmp_path, "other.csv", ["OF-1,Other One,OFA,Other A,E01999800"]), "--commit")
+    path = mapping(tmp_path, "clash.csv", ["TS-S,South,TSA,A,E01999901", "OF-1,Taken,TSA,A,E01999902"])
+    expect_failure("import-neighbourhoods", path, mentions=["clash.csv", "line 3", "'neighbourhood_code'", OTHERFORD])
+
+
+def test_one_force_import_leaves_the_other_force_alone(tmp_path: Path) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    run("import-neighbourhoods", mapping(tmp_path, "other.csv", ["OF-1,Other One,OFA,Other A,E01999800"]), "--commit")
+    run("import-neighbourhoods", FIXTURES / "neighbourhoods_lsoa.csv", "--commit")
+    assert parents()["E01999800"] == "OF-1"
+    assert Area.objects.filter(code__in=["OF-1", "OFA"]).count() == 2
+    events = AuditEvent.objects.filter(action="import.neighbourhoods").values_list("object_id", "force__code")
+    assert sorted(events) == [("neighbourhoods_lsoa.csv", "E23999999"), ("other.csv", OTHERFORD)]
+
+
+@pytest.fixture
+def parsed_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float, float, float]]:
+    return parsed_geometry_boxes(monkeypatch)
+
+
+def test_kml_parses_only_nearby_lsoas_of_its_force(tmp_path: Path, parsed_boxes: list[Any]) -> None:
+    tiny_geography()
+    otherford(tmp_path)
+    for args in (["--force", "E23999999"], []):
+        parsed_boxes.clear()
+        report = run("import-neighbourhoods", FIXTURES / "testshire.kml", *args, "--commit")
+        assert report["read"] == 2
+        # Testshire's 4 LSOAs, then its 2 neighbourhoods for the best fit: Otherford is not read.
+        assert [box for box in parsed_boxes if box[0] > 0] == []
+        assert len(parsed_boxes) == 6
+    assert parents() == {
+        "E01999901": "TSW",
+        "E01999902": "TSE",
+        "E01999903": "TSW",
+        "E01999904": "TSE",
+        "E01999800": None,
+        "E01999801": None,
+        "E01999802": None,
+    }
