@@ -26,7 +26,7 @@ def test_client_ip_reads_only_the_entries_trusted_proxies_wrote(proxies: int, fo
 
 
 @pytest.mark.django_db
-def test_lockout_behind_a_proxy_is_per_client_not_per_proxy(client, users) -> None:  # type: ignore[no-untyped-def]
+def test_lockout_behind_a_proxy_is_per_client_not_per_proxy(client, users) -> None:
     """Two people behind the same proxy: one locking themselves out does not lock the other."""
     from django.conf import settings
 
