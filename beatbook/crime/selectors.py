@@ -510,3 +510,84 @@ def lsoa_codes_within(area: Area, *, lsoa_filter: QuerySet[Area] | None = None) 
     if area.level == Level.FORCE:
         return None
     return list(lsoas_within(area, lsoa_filter=lsoa_filter).order_by("code").values_list("code", flat=True))
+
+
+# --------------------------------------------------------------------------- points
+
+
+@dataclass(frozen=True)
+class PointCount:
+    longitude: float
+    latitude: float
+    location: str  # as published, e.g. "On or near Marquis Street"
+    count: int
+
+
+@dataclass
+class PointSet:
+    """One month's crimes of an area at their published (snapped, anonymised) locations."""
+
+    month: date
+    category: CategoryInfo | None
+    points: list[PointCount]
+    unmapped: int = 0  # rows published without coordinates
+
+    @property
+    def total(self) -> int:
+        return sum(p.count for p in self.points)
+
+    def top(self, n: int) -> list[PointCount]:
+        return sorted(self.points, key=lambda p: (-p.count, p.location, p.longitude, p.latitude))[:n]
+
+    def geojson(self) -> dict[str, Any]:
+        return {
+            "type": "FeatureCollection",
+            "month": format_month(self.month),
+            "category": self.category.slug if self.category else None,
+            "total": self.total,
+            "unmapped": self.unmapped,
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [p.longitude, p.latitude]},
+                    "properties": {"location": p.location, "count": p.count},
+                }
+                for p in self.points
+            ],
+        }
+
+
+def crime_points(
+    area: Area,
+    *,
+    month: date,
+    category: CategoryInfo | None = None,
+    lsoa_filter: QuerySet[Area] | None = None,
+) -> PointSet:
+    """The month's rows of the area (a force: every row; else rows in its LSOAs), one point
+    per published location with its count. Read from the force-month's Parquet file."""
+    from . import storage  # DuckDB is loaded only for the maps
+
+    found = PointSet(month=month, category=category, points=[])
+    force = force_of(area)
+    codes = lsoa_codes_within(area, lsoa_filter=lsoa_filter)
+    if force is None or codes == []:
+        return found
+    try:
+        rows = storage.read_points(
+            force.code,
+            [month],
+            lsoa_codes=codes,
+            categories=[category.name] if category is not None else None,
+            located_only=False,
+        )
+    except ValueError:  # a force code that cannot name a folder has no files
+        return found
+    counts: dict[tuple[float, float, str], int] = defaultdict(int)
+    for row in rows:
+        if row.longitude is None or row.latitude is None:
+            found.unmapped += 1
+            continue
+        counts[(row.longitude, row.latitude, row.location or "")] += 1
+    found.points = [PointCount(lon, lat, location, n) for (lon, lat, location), n in counts.items()]
+    return found

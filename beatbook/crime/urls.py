@@ -1,4 +1,9 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "crime"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:level>/<str:code>/", views.profile, name="profile"),
+    path("<str:level>/<str:code>/points.geojson", views.points, name="points"),
+]

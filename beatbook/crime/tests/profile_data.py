@@ -102,3 +102,44 @@ def ensure_categories() -> None:
         HarmWeight.objects.get_or_create(
             force=None, category=category, defaults={"weight": seed.weight, "source": DEFAULT_SOURCE}
         )
+
+
+# One month of individual rows, as the importer leaves them in Parquet: (LSOA index, or
+# None for no LSOA, or a code outside the force), category name, longitude, latitude, location.
+HIGH_STREET = (-1.195, 52.625, "On or near High Street")
+PARK = (-1.194, 52.626, "On or near Park")
+MILL_LANE = (-1.185, 52.615, "On or near Mill Lane")
+BORDER_ROAD = (-1.3, 52.5, "On or near Border Road")
+POINT_ROWS: list[tuple[int | str | None, str, tuple[float, float, str] | None]] = [
+    (2, "Violence and sexual offences", HIGH_STREET),
+    (2, "Violence and sexual offences", HIGH_STREET),
+    (2, "Violence and sexual offences", PARK),
+    (4, "Burglary", MILL_LANE),
+    (None, "Vehicle crime", None),
+    ("E01999999", "Public order", BORDER_ROAD),
+]
+POINTS_MONTH = "2022-12"
+
+
+def write_points(small: SmallForce, rows: list = POINT_ROWS, when: str = POINTS_MONTH) -> None:
+    """Write the force-month's Parquet file where `beatbook.crime.storage` reads it."""
+    import duckdb
+
+    from beatbook.crime import storage
+
+    path = storage.month_path(small.force.code, month(when))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = []
+    for i, (where, category, place) in enumerate(rows):
+        code = small.lsoas[where].code if isinstance(where, int) else where
+        lon, lat, location = place if place else (None, None, None)
+        values.append((f"id{i}", month(when), lon, lat, location, code, category, None, None))
+    columns = ", ".join(f"{name} {kind}" for name, kind in storage.PARQUET_COLUMNS)
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute(f"CREATE TABLE rows ({columns})")
+        marks = ", ".join("?" * len(storage.PARQUET_COLUMNS))
+        connection.executemany(f"INSERT INTO rows VALUES ({marks})", values)  # noqa: S608 - placeholders only
+        connection.execute(f"COPY rows TO '{path}' (FORMAT parquet)")
+    finally:
+        connection.close()
