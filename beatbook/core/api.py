@@ -22,4 +22,5 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/areas", areas_router)
+api.add_router("/crime", "beatbook.crime.api.router")
 api.add_router("/", accounts_router)
