@@ -153,6 +153,8 @@ MATRIX: dict[str, list[Case]] = {
     "areas:profile": area_page_cases(),
     "areas:map": area_page_cases(),
     "areas:geojson": area_page_cases(),
+    "crime:profile": area_page_cases(),
+    "crime:points": area_page_cases(),
     # JSON API.
     "api/v1/": [Case("root (no page)", NOBODY)],
     "api/v1/openapi.json": [Case("schema", EVERYONE)],
@@ -161,6 +163,7 @@ MATRIX: dict[str, list[Case]] = {
     "api/v1/areas/geojson": area_list_cases(),
     "api/v1/areas/<code>": area_api_cases(),
     "api/v1/areas/<code>/geojson": area_api_cases(),
+    "api/v1/crime/<code>/summary": area_api_cases(),
 }
 
 
