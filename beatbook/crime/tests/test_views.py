@@ -278,3 +278,9 @@ def test_points_without_any_data(settings: Any, tmp_path: Path) -> None:
     small = build_small_force()
     data = as_user(small, "analyst").get(points_url(small.force)).json()
     assert data == {"type": "FeatureCollection", "features": []}
+
+
+def test_area_profile_links_to_the_crime_page(small: SmallForce) -> None:
+    html = page(as_user(small, "officer"), reverse("areas:profile", args=["neighbourhood", "TST-N1"]))
+    assert section(html, "crime-link") == "Crime and anti-social behaviour in Neighbourhood 1"
+    assert 'href="/staff/crime/neighbourhood/TST-N1/"' in html
