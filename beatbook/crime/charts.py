@@ -23,6 +23,9 @@ GRID = "#b1b4b6"
 BLUE = "#1d70b8"
 RED = "#d4351c"
 FONT_SIZE = 12
+# The page's own font stack (beatbook.scss): SVG text does not inherit GOV.UK's font, which
+# is set on text classes rather than on the body.
+FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', arial, sans-serif"
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,12 @@ class Series:
 
 
 def nice_step(maximum: float, ticks: int = 4) -> float:
-    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` gridlines up to `maximum`."""
+    """A round step (1, 2 or 5 times a power of ten) giving about `ticks` gridlines up to `maximum`."""
     if maximum <= 0:
         return 1.0
     raw = maximum / ticks
     power = 10 ** math.floor(math.log10(raw))
-    for multiple in (1, 2, 2.5, 5, 10):
+    for multiple in (1, 2, 5, 10):
         if raw <= multiple * power:
             step = multiple * power
             # Counts are whole numbers: a step below 1 would label 0.5 crimes.
@@ -64,7 +67,7 @@ def _svg(
 ) -> SafeString:
     head = format_html(
         '<svg class="bb-chart {}" id="{}" viewBox="0 0 {} {}" width="100%" role="img" '
-        'aria-labelledby="{}-title {}-desc" focusable="false" font-size="{}">'
+        'aria-labelledby="{}-title {}-desc" focusable="false" font-size="{}" font-family="{}">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
         css,
         chart_id,
@@ -73,6 +76,7 @@ def _svg(
         chart_id,
         chart_id,
         FONT_SIZE,
+        FONT_FAMILY,
         chart_id,
         title,
         chart_id,

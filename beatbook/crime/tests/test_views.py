@@ -284,3 +284,57 @@ def test_area_profile_links_to_the_crime_page(small: SmallForce) -> None:
     html = page(as_user(small, "officer"), reverse("areas:profile", args=["neighbourhood", "TST-N1"]))
     assert section(html, "crime-link") == "Crime and anti-social behaviour in Neighbourhood 1"
     assert 'href="/staff/crime/neighbourhood/TST-N1/"' in html
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def test_chart_steps_are_round_whole_numbers() -> None:
+    from beatbook.crime.charts import nice_step
+
+    assert [nice_step(m) for m in (0, 3, 7, 10, 45, 99, 1234, 0.4)] == [1, 1, 2, 5, 20, 50, 500, 1]
+
+
+def test_line_chart_markup() -> None:
+    from beatbook.crime import charts
+
+    svg = str(
+        charts.line_chart(
+            chart_id="t",
+            title="Crime in <Town>",
+            description="Two lines.",
+            labels=["2022-01", "2022-02", "2022-03"],
+            series=[
+                charts.Series("Crimes", [3, 5, 2]),
+                charts.Series("ASB", [1, 0, 4], colour=charts.RED, dashed=True, marker="square"),
+            ],
+        )
+    )
+    assert svg.startswith('<svg class="bb-chart bb-chart--line" id="t" viewBox="0 0 720 300" width="100%" role="img"')
+    assert '<title id="t-title">Crime in &lt;Town&gt;</title><desc id="t-desc">Two lines.</desc>' in svg
+    assert svg.count("<polyline") == 2 and svg.count('stroke-dasharray="6 4"') == 2  # the line and its legend
+    # Three circles on the line and one in the legend; the same in squares for the other series.
+    assert svg.count("<circle") == 4 and svg.count('<rect class="bb-chart__marker') == 4
+    # y axis 0 to 6 in steps of 2: 0 sits at the bottom (y=252), 6 at the top (y=36).
+    assert ">6</text>" in svg and 'y1="36.0"' in svg
+    assert "style=" not in svg
+
+
+def test_paired_bar_chart_lengths() -> None:
+    from beatbook.crime import charts
+
+    svg = str(
+        charts.paired_bar_chart(
+            chart_id="b",
+            title="T",
+            description="D",
+            labels=["Burglary", "Robbery"],
+            first=charts.Series("Share of crimes", [80.0, 20.0]),
+            second=charts.Series("Share of harm", [40.0, 60.0], colour=charts.TEXT),
+        )
+    )
+    # The longest bar (80) spans the plot: 720 - 220 (labels) - 80 (values) = 420 units.
+    bars = re.findall(r'<rect class="bb-chart__bar [^"]*" x="220" y="(\d+)" width="([\d.]+)"', svg)
+    # The first is the legend's swatch (y=6), then crimes and harm for each row.
+    assert [(int(y), float(w)) for y, w in bars] == [(6, 14.0), (36, 420.0), (50, 210.0), (70, 105.0), (84, 315.0)]
+    assert ">80<" in svg and "Burglary</text>" in svg
