@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from beatbook.areas.models import Area, Level
+from beatbook.areas.models import POLICING_LEVELS, Area, Level
 
 from .models import Role, User
 
@@ -56,15 +56,68 @@ def can_view_area(user: Any, area: Area) -> bool:
     return areas_for_user(user).filter(pk=area.pk).exists()
 
 
-def get_area_for_user(user: Any, *, code: str, level: str | None = None) -> Area:
-    """The area with this code if the user may see it; 404 otherwise, so scope is not leaked."""
-    queryset = areas_for_user(user).select_related("parent", "parent__parent", "force", "lad")
+class AmbiguousAreaCode(Exception):
+    """A code with no level names more than one area: the caller must say which level."""
+
+    def __init__(self, code: str, levels: list[str]) -> None:
+        self.code = code
+        self.levels = sorted(levels)
+        super().__init__(f"The code {code!r} names more than one area ({', '.join(self.levels)}); give its level.")
+
+
+def find_area(areas: QuerySet[Area], *, code: str, level: str | None = None) -> Area | None:
+    """The area among `areas` with this code (and level); None when there is none.
+
+    Codes are unique only within a level (a force's own codes may repeat an ONS code), so
+    without a level a code that matches several areas raises AmbiguousAreaCode rather than
+    guessing. Pages, the API and the `areas` command all use this one rule.
+    """
+    queryset = areas.filter(code=code)
     if level is not None:
         queryset = queryset.filter(level=level)
-    area = queryset.filter(code=code).first()
+    # At most one row per level (unique level and code), so this list is short.
+    found = list(queryset[: len(Level.values) + 1])
+    if len(found) > 1:
+        raise AmbiguousAreaCode(code, [a.level for a in found])
+    return found[0] if found else None
+
+
+def get_area_for_user(user: Any, *, code: str, level: str | None = None) -> Area:
+    """The area with this code if the user may see it; 404 otherwise, so scope is not leaked.
+
+    Raises AmbiguousAreaCode when no level is given and the code names more than one area
+    the user may see (only visible areas count, so the answer says nothing about others).
+    """
+    queryset = areas_for_user(user).select_related("parent", "parent__parent", "force", "lad")
+    area = find_area(queryset, code=code, level=level)
     if area is None:
         raise Http404("No such area, or not one you can see.")
     return area
+
+
+def visible_lsoas(user: Any) -> QuerySet[Area] | None:
+    """The LSOAs this user may see, to limit figures to; None when they see their whole force.
+
+    Wards, districts and MSOAs are visible when they share one LSOA with the user's scope,
+    so their figures must be summed over the visible LSOAs only, or they would show other
+    neighbourhoods' data. A force-wide scope holds every LSOA of the force: no limit needed.
+    """
+    if not _is_staff_user(user):
+        return Area.objects.none()
+    if user.area.level == Level.FORCE:
+        return None
+    return areas_for_user(user).filter(level=Level.LSOA)
+
+
+def lsoa_limit(user: Any, area: Area) -> QuerySet[Area] | None:
+    """The LSOAs the figures of `area` must be limited to for this user; None for all of them.
+
+    A visible policing area (force, NPA, neighbourhood, LSOA) lies wholly inside the user's
+    scope; a ward, district or MSOA may reach outside it.
+    """
+    if area.level in POLICING_LEVELS:
+        return None
+    return visible_lsoas(user)
 
 
 def is_force_admin(user: Any) -> bool:

@@ -6,7 +6,10 @@ LSOAs are inside depends on the level: the policing hierarchy goes through `pare
 links kept on each LSOA (`lad`, `ward`, `msoa`), and a force through `force`.
 
 Access control is not decided here: callers pass areas they got through
-`beatbook.accounts.access`, and may pass the user's visible areas to trim lists.
+`beatbook.accounts.access`, and may pass the user's visible areas to trim lists. A ward,
+district or MSOA can reach outside a user's scope, so every figure, map and table of an
+area also takes `lsoa_filter`: the LSOAs (from `access.lsoa_limit`) that the figures may
+use. None means every LSOA of the area.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, FloatField, JSONField, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -59,19 +62,27 @@ SUB_DOMAINS = tuple(key for key, _label in DOMAINS if key != "imd")
 # --------------------------------------------------------------------------- LSOAs inside
 
 
-def lsoas_within_q(area: Area, *, prefix: str = "") -> Q:
-    """A filter on LSOA rows (or on rows reaching them through `prefix`) for LSOAs inside `area`."""
+def limit_q(lsoa_filter: QuerySet[Area] | None, *, prefix: str = "") -> Q:
+    """A filter keeping only the LSOAs in `lsoa_filter` (no filter when it is None)."""
+    if lsoa_filter is None:
+        return Q()
+    return Q(**{f"{prefix}pk__in": lsoa_filter.values("pk")})
+
+
+def lsoas_within_q(area: Area, *, prefix: str = "", lsoa_filter: QuerySet[Area] | None = None) -> Q:
+    """A filter on LSOA rows (or on rows reaching them through `prefix`) for LSOAs inside `area`,
+    limited to `lsoa_filter` when given."""
     if area.level == Level.LSOA:
-        return Q(**{f"{prefix}pk": area.pk})
+        return Q(**{f"{prefix}pk": area.pk}) & limit_q(lsoa_filter, prefix=prefix)
     link = LSOA_LINK.get(area.level)
     if link is None:
         return Q(pk__in=[])
-    return Q(**{f"{prefix}level": Level.LSOA, f"{prefix}{link}": area.pk})
+    return Q(**{f"{prefix}level": Level.LSOA, f"{prefix}{link}": area.pk}) & limit_q(lsoa_filter, prefix=prefix)
 
 
-def lsoas_within(area: Area) -> QuerySet[Area]:
-    """The LSOAs inside an area of any level (an LSOA contains itself)."""
-    return Area.objects.filter(lsoas_within_q(area))
+def lsoas_within(area: Area, *, lsoa_filter: QuerySet[Area] | None = None) -> QuerySet[Area]:
+    """The LSOAs inside an area of any level (an LSOA contains itself), within `lsoa_filter`."""
+    return Area.objects.filter(lsoas_within_q(area, lsoa_filter=lsoa_filter))
 
 
 def areas_overlapping(area: Area, *, level: str) -> QuerySet[Area]:
@@ -97,9 +108,10 @@ class AreaFigures:
     census_lsoa_count: int = 0
     imd_population: int | None = None  # mid-2015 denominators published with the IMD
     imd_lsoa_count: int = 0
-    imd_rank: float | None = None  # an LSOA's rank, or the population-weighted average rank
+    imd_rank: float | None = None  # an LSOA's rank, or the average rank of its LSOAs
     imd_decile: int | None = None  # an LSOA's decile, or the decile of that average rank
     imd_rank_is_average: bool = False
+    imd_rank_is_weighted: bool = False  # the average is weighted by the mid-2015 population
 
     @property
     def imd_rank_display(self) -> int | None:
@@ -131,8 +143,11 @@ def _population_by(key: str, where: Q) -> dict[int, tuple[int, int, int]]:
     return {target: (year, total, lsoas) for target, (year, _position, total, lsoas) in best.items()}
 
 
-def figures_for_areas(areas: Iterable[Area]) -> dict[int, AreaFigures]:
-    """Figures for many areas at once: three aggregate queries per level, whatever the count."""
+def figures_for_areas(areas: Iterable[Area], *, lsoa_filter: QuerySet[Area] | None = None) -> dict[int, AreaFigures]:
+    """Figures for many areas at once: three aggregate queries per level, whatever the count.
+
+    With `lsoa_filter`, each area's figures cover only its LSOAs in that queryset.
+    """
     by_level: dict[str, list[Area]] = defaultdict(list)
     for area in areas:
         by_level[area.level].append(area)
@@ -145,18 +160,19 @@ def figures_for_areas(areas: Iterable[Area]) -> dict[int, AreaFigures]:
         if key is None:
             continue
         counts = (
-            Area.objects.filter(level=Level.LSOA, **{f"{key}__in": ids}).values(target=F(key)).annotate(n=Count("id"))
+            Area.objects.filter(limit_q(lsoa_filter), level=Level.LSOA, **{f"{key}__in": ids})
+            .values(target=F(key))
+            .annotate(n=Count("id"))
         )
         for row in counts:
             figures[row["target"]].lsoa_count = row["n"]
-        for target, (year, total, lsoas) in _population_by(key, Q(**{f"lsoa__{key}__in": ids})).items():
+        limited = Q(**{f"lsoa__{key}__in": ids}) & limit_q(lsoa_filter, prefix="lsoa__")
+        for target, (year, total, lsoas) in _population_by(key, limited).items():
             figures[target].population = total
             figures[target].census_year = year
             figures[target].census_lsoa_count = lsoas
         deprivation = (
-            Deprivation.objects.filter(**{f"lsoa__{key}__in": ids})
-            .values(target=F(f"lsoa__{key}"))
-            .annotate(**_rank_aggregates())
+            Deprivation.objects.filter(limited).values(target=F(f"lsoa__{key}")).annotate(**_rank_aggregates())
         )
         for row in deprivation:
             _apply_rank_aggregates(figures[row["target"]], row, is_lsoa=level == Level.LSOA)
@@ -164,40 +180,45 @@ def figures_for_areas(areas: Iterable[Area]) -> dict[int, AreaFigures]:
 
 
 def _rank_aggregates() -> dict[str, Any]:
-    weighted = Q(population_total__isnull=False)
     return {
         "n": Count("id"),
+        "ranked": Count("imd_rank"),
+        "with_population": Count("population_total"),
         "pop": Sum("population_total"),
         "rank_sum": Sum("imd_rank"),
-        "weighted_sum": Sum(
-            Cast(F("imd_rank"), FloatField()) * Cast(F("population_total"), FloatField()), filter=weighted
-        ),
-        "weight": Sum("population_total", filter=weighted),
+        "weighted_sum": Sum(Cast(F("imd_rank"), FloatField()) * Cast(F("population_total"), FloatField())),
         "min_decile": Min("imd_decile"),
     }
+
+
+def _rank_is_weighted(row: dict[str, Any]) -> bool:
+    """Weight only when every ranked LSOA has a population: weighting some LSOAs and not
+    others would let the ones with a denominator swamp the ones without."""
+    return bool(row["ranked"]) and row["with_population"] == row["ranked"] and bool(row["pop"])
 
 
 def _apply_rank_aggregates(fig: AreaFigures, row: dict[str, Any], *, is_lsoa: bool) -> None:
     fig.imd_lsoa_count = row["n"]
     fig.imd_population = row["pop"]
-    if not row["n"]:
+    if not row["ranked"]:
         return
     if is_lsoa:
         fig.imd_rank = float(row["rank_sum"])
         fig.imd_decile = row["min_decile"]
         return
-    # Weight by population when every LSOA has a denominator; an average over people
-    # says more about an area than an average over statistical units of unequal size.
-    if row["weight"] and row["pop"] is not None:
-        fig.imd_rank = row["weighted_sum"] / row["weight"]
+    # An average over people says more about an area than an average over statistical
+    # units of unequal size, so weight by population when every LSOA has one.
+    if _rank_is_weighted(row):
+        fig.imd_rank = row["weighted_sum"] / row["pop"]
+        fig.imd_rank_is_weighted = True
     else:
-        fig.imd_rank = row["rank_sum"] / row["n"]
+        fig.imd_rank = row["rank_sum"] / row["ranked"]
     fig.imd_decile = decile_of_rank(fig.imd_rank)
     fig.imd_rank_is_average = True
 
 
-def area_figures(area: Area) -> AreaFigures:
-    return figures_for_areas([area])[area.pk]
+def area_figures(area: Area, *, lsoa_filter: QuerySet[Area] | None = None) -> AreaFigures:
+    return figures_for_areas([area], lsoa_filter=lsoa_filter)[area.pk]
 
 
 # --------------------------------------------------------------------------- census profile
@@ -223,10 +244,12 @@ class TopicProfile:
     rows: list[CategoryFigure]
 
 
-def census_profile(area: Area) -> list[TopicProfile]:
+def census_profile(area: Area, *, lsoa_filter: QuerySet[Area] | None = None) -> list[TopicProfile]:
     """Counts and shares per census topic (latest census year present), summed over the LSOAs."""
     rows = (
-        CensusCount.objects.filter(lsoas_within_q(area, prefix="lsoa__"), topic__in=PROFILE_TOPICS)
+        CensusCount.objects.filter(
+            lsoas_within_q(area, prefix="lsoa__", lsoa_filter=lsoa_filter), topic__in=PROFILE_TOPICS
+        )
         .values("census_year", "topic", "category")
         .annotate(total=Sum("count"), position=Min("position"))
     )
@@ -302,12 +325,12 @@ class DeprivationSummary:
         return None if self.average_rank is None else round(self.average_rank)
 
 
-def deprivation_summary(area: Area) -> DeprivationSummary | None:
+def deprivation_summary(area: Area, *, lsoa_filter: QuerySet[Area] | None = None) -> DeprivationSummary | None:
     """Decile distributions (IMD and the seven domains), average rank, extremes. None without data.
 
     All eighty decile counts and their populations come from one conditional aggregate.
     """
-    rows = Deprivation.objects.filter(lsoas_within_q(area, prefix="lsoa__"))
+    rows = Deprivation.objects.filter(lsoas_within_q(area, prefix="lsoa__", lsoa_filter=lsoa_filter))
     aggregates: dict[str, Any] = _rank_aggregates()
     for domain, _label in DOMAINS:
         column = f"{domain}_decile"
@@ -345,7 +368,7 @@ def deprivation_summary(area: Area) -> DeprivationSummary | None:
         population=totals["pop"],
         average_rank=fig.imd_rank,
         average_decile=fig.imd_decile,
-        rank_is_weighted=bool(totals["weight"]) and totals["pop"] is not None,
+        rank_is_weighted=fig.imd_rank_is_weighted,
         imd=distribution("imd"),
         domains=[distribution(d) for d in SUB_DOMAINS if totals[f"{d}__n"]],
         most_deprived=extreme("imd_rank"),
@@ -493,10 +516,10 @@ def _decile_measures() -> list[Measure]:
     ]
 
 
-def available_measures(area: Area) -> list[Measure]:
+def available_measures(area: Area, *, lsoa_filter: QuerySet[Area] | None = None) -> list[Measure]:
     """Every measure the map of this area can show: those with data for its LSOAs."""
     measures: list[Measure] = []
-    inside = lsoas_within_q(area, prefix="lsoa__")
+    inside = lsoas_within_q(area, prefix="lsoa__", lsoa_filter=lsoa_filter)
     if Deprivation.objects.filter(inside).exists():
         measures += _decile_measures()
     cells = (
@@ -558,9 +581,11 @@ def choose_measure(measures: Sequence[Measure], key: str | None) -> Measure | No
     return measures[0] if measures else None
 
 
-def _lsoa_values(area: Area, measure: Measure, lsoas: Sequence[Any]) -> tuple[dict[int, float], str]:
+def _lsoa_values(
+    area: Area, measure: Measure, lsoas: Sequence[Any], lsoa_filter: QuerySet[Area] | None
+) -> tuple[dict[int, float], str]:
     """The measure's value per LSOA id, and where the figures come from."""
-    inside = lsoas_within_q(area, prefix="lsoa__")
+    inside = lsoas_within_q(area, prefix="lsoa__", lsoa_filter=lsoa_filter)
     if measure.kind == "decile":
         column = f"{measure.domain}_decile"
         rows = Deprivation.objects.filter(inside, **{f"{column}__isnull": False}).values_list("lsoa_id", column)
@@ -619,14 +644,14 @@ def _quantile_breaks(values: list[float], classes: int = 5) -> list[float]:
     return breaks
 
 
-def area_map(area: Area, measure: Measure) -> AreaMap:
+def area_map(area: Area, measure: Measure, *, lsoa_filter: QuerySet[Area] | None = None) -> AreaMap:
     """Per-LSOA values of a measure, the class and colour of each, and the legend."""
     lsoas = list(
-        lsoas_within(area)
+        lsoas_within(area, lsoa_filter=lsoa_filter)
         .order_by("code")
         .values("id", "code", "name", "area_sq_km", "min_lon", "min_lat", "max_lon", "max_lat")
     )
-    values, source = _lsoa_values(area, measure, lsoas)
+    values, source = _lsoa_values(area, measure, lsoas, lsoa_filter)
     if measure.kind == "decile":
         labels = {d: f"{d}" for d in range(1, 11)}
         labels[1] = _("1 (most deprived)")
@@ -692,10 +717,16 @@ def _spread(n: int) -> tuple[str, ...]:
     return tuple(CLASS_COLOURS[round(i * (len(CLASS_COLOURS) - 1) / (n - 1))] for i in range(n))
 
 
-def area_map_geojson(area: Area, measure: Measure) -> dict[str, Any]:
+def with_geometry(areas: QuerySet[Area]) -> QuerySet[Area]:
+    """Areas that have a geometry. `geometry=None` on a JSONField means JSON null, not SQL
+    NULL, so both are excluded explicitly (an importer writing JSON null is then harmless)."""
+    return areas.filter(geometry__isnull=False).exclude(geometry=Value(None, JSONField()))
+
+
+def area_map_geojson(area: Area, measure: Measure, *, lsoa_filter: QuerySet[Area] | None = None) -> dict[str, Any]:
     """The map as a GeoJSON FeatureCollection: one feature per LSOA with its value and class."""
-    result = area_map(area, measure)
-    geometries = dict(lsoas_within(area).exclude(geometry=None).values_list("code", "geometry"))
+    result = area_map(area, measure, lsoa_filter=lsoa_filter)
+    geometries = dict(with_geometry(lsoas_within(area, lsoa_filter=lsoa_filter)).values_list("code", "geometry"))
     features = [
         {
             "type": "Feature",
@@ -720,9 +751,7 @@ def area_map_geojson(area: Area, measure: Measure) -> dict[str, Any]:
 
 def areas_geojson(areas: Sequence[Area], figures: dict[int, AreaFigures]) -> dict[str, Any]:
     """Areas with their headline figures as a FeatureCollection (areas without geometry are left out)."""
-    geometries = dict(
-        Area.objects.filter(pk__in=[a.pk for a in areas]).exclude(geometry=None).values_list("pk", "geometry")
-    )
+    geometries = dict(with_geometry(Area.objects.filter(pk__in=[a.pk for a in areas])).values_list("pk", "geometry"))
     features = []
     for area in areas:
         if area.pk not in geometries:

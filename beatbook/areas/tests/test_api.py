@@ -154,3 +154,62 @@ def test_query_counts_are_bounded(small: SmallForce, django_assert_max_num_queri
         client.get(f"{BASE}/E23900001")
     with django_assert_max_num_queries(10):
         client.get(f"{BASE}/geojson", {"level": "lsoa"})
+
+
+def test_district_seen_in_part_covers_only_the_callers_lsoas(small: SmallForce) -> None:
+    """Westborough holds LSOAs 1-6; the officer of neighbourhood 1 may see it, but its
+    figures, children, deprivation and GeoJSON cover LSOAs 1-3 only, flagged `partial`."""
+    client = client_for(small, "officer")
+    data = client.get(f"{BASE}/E06900001").json()
+    assert data["partial"] is True
+    assert data["lsoas"] == 3
+    assert data["population"] == sum(MALES[:3]) + sum(FEMALES[:3])
+    assert data["imd_population_2015"] == sum(IMD_POP[:3])
+    assert data["area_sq_km"] is None  # the size would be the whole district's
+    assert [c["code"] for c in data["children"]] == ["E01900001", "E01900002", "E01900003"]
+    assert data["deprivation"]["lsoas"] == 3
+    assert data["deprivation"]["least_deprived"]["code"] == "E01900003"  # not LSOA 6 (rank 15,000)
+    assert sum(t["total"] for t in data["census"] if t["topic"] == "sex") == sum(MALES[:3]) + sum(FEMALES[:3])
+    geojson = client.get(f"{BASE}/E06900001/geojson").json()
+    assert [f["id"] for f in geojson["features"]] == ["E01900001", "E01900002", "E01900003"]
+    listed = client.get(f"{BASE}/", {"level": "lad"}).json()
+    assert [(a["code"], a["lsoas"], a["partial"]) for a in listed] == [("E06900001", 3, True)]
+    wards = client.get(f"{BASE}/geojson", {"level": "ward"}).json()
+    assert [(f["properties"]["code"], f["properties"]["lsoas"]) for f in wards["features"]] == [("E05900001", 1)]
+    # Their own neighbourhood is not partial; a force-wide analyst sees the whole district.
+    assert client.get(f"{BASE}/TST-N1").json()["partial"] is False
+    whole = client_for(small, "analyst").get(f"{BASE}/E06900001").json()
+    assert (whole["lsoas"], whole["partial"]) == (6, False)
+
+
+def test_average_rank_says_whether_it_is_weighted(small: SmallForce) -> None:
+    from beatbook.areas.models import Deprivation
+
+    Deprivation.objects.filter(lsoa=small.lsoas[0]).update(population_total=None)
+    client = client_for(small, "officer")
+    data = client.get(f"{BASE}/TST-N1").json()
+    assert data["imd_rank"] == pytest.approx(sum(RANKS[:3]) / 3)
+    assert (data["imd_rank_is_average"], data["imd_rank_is_weighted"]) == (True, False)
+    assert data["deprivation"]["rank_is_weighted"] is False
+
+
+def test_ambiguous_code_asks_for_a_level(small: SmallForce) -> None:
+    from beatbook.areas.models import Area, Level
+
+    # A force's own NPA code that happens to repeat the ward's ONS code.
+    Area.objects.create(level=Level.NPA, code="E05900001", name="Hill NPA", force=small.force, parent=small.force)
+    client = client_for(small, "admin")
+    response = client.get(f"{BASE}/E05900001")
+    assert response.status_code == 400
+    assert "names more than one area you can see (npa, ward)" in response.json()["detail"]
+    assert "?level=" in response.json()["detail"]
+    assert client.get(f"{BASE}/E05900001/geojson").status_code == 400
+    assert client.get(f"{BASE}/E05900001", {"level": "ward"}).json()["name"] == "Hilltop"
+    assert client.get(f"{BASE}/E05900001", {"level": "npa"}).json()["name"] == "Hill NPA"
+    within = client.get(f"{BASE}/", {"within": "E05900001", "level": "lsoa"})
+    assert within.status_code == 400 and "?within_level=" in within.json()["detail"]
+    lsoas = client.get(f"{BASE}/", {"within": "E05900001", "within_level": "ward", "level": "lsoa"}).json()
+    assert [a["code"] for a in lsoas] == ["E01900003", "E01900006", "E01900009", "E01900012"]
+    # Only areas the caller may see count: the officer cannot see the NPA, so for them the
+    # code names the ward alone (and the answer does not reveal the NPA exists).
+    assert client_for(small, "officer").get(f"{BASE}/E05900001").json()["level"] == "ward"

@@ -81,3 +81,28 @@ def test_unknown_within_code_fails(small: SmallForce) -> None:
 def test_level_is_required_and_checked(small: SmallForce) -> None:
     with pytest.raises(CommandError):
         run("--level", "county")
+
+
+def test_ambiguous_within_code_needs_a_level(small: SmallForce) -> None:
+    from beatbook.areas.models import Area, Level
+
+    # Before, the alphabetically first level won silently; now the command asks.
+    Area.objects.create(level=Level.NPA, code="E05900001", name="Hill NPA", force=small.force, parent=small.force)
+    with pytest.raises(CommandError, match=r"names more than one area \(npa, ward\).*--within-level"):
+        run("--level", "lsoa", "--within", "E05900001")
+    rows = json.loads(run("--level", "lsoa", "--within", "E05900001", "--within-level", "ward", "--json"))
+    assert [r["code"] for r in rows] == ["E01900003", "E01900006", "E01900009", "E01900012"]
+    assert json.loads(run("--level", "lsoa", "--within", "E05900001", "--within-level", "npa", "--json")) == []
+    with pytest.raises(CommandError, match="No area has the code 'E05900001' at level 'msoa'"):
+        run("--level", "lsoa", "--within", "E05900001", "--within-level", "msoa")
+
+
+def test_unweighted_average_is_reported(small: SmallForce) -> None:
+    from beatbook.areas.models import Deprivation
+
+    Deprivation.objects.filter(lsoa__code="E01900001").update(population_total=None)
+    rows = json.loads(run("--level", "neighbourhood", "--within", "TST-A", "--json"))
+    first = rows[0]
+    assert first["imd_rank"] == round(sum(RANKS[:3]) / 3, 1) and first["imd_rank_weighted"] is False
+    assert rows[1]["imd_rank_weighted"] is True
+    assert "weighted by population where every LSOA of the area has one" in run("--level", "neighbourhood")

@@ -8,9 +8,10 @@ import math
 from pathlib import Path
 
 import pytest
+from django.db.models import JSONField, Value
 
 from beatbook.areas import selectors
-from beatbook.areas.models import Area, CensusTopic, Level
+from beatbook.areas.models import Area, CensusTopic, Deprivation, Level
 
 from .synthetic import FEMALES, IMD_POP, INDIAN_SHARE, MALES, RANKS, SmallForce, build_small_force, census_cells
 
@@ -334,3 +335,87 @@ def test_leicestershire_profile_from_the_real_open_data(shared_data: Path) -> No
     assert sum(1 for row in english.rows if row.value is None) == 23
     geojson = selectors.area_map_geojson(force, selectors.choose_measure(measures, "imd"))  # type: ignore[arg-type]
     assert len(geojson["features"]) == 611
+
+
+# --------------------------------------------------------------------------- limits and edge cases
+
+
+def test_average_rank_is_unweighted_unless_every_lsoa_has_a_population(small: SmallForce) -> None:
+    """Ranks 100 (1,000 people), 30,000 and 30,000 (no population): weighting by the one
+    known population would give 100; the honest figure is the plain mean, 20,033."""
+    force = Area.objects.create(level=Level.FORCE, code="E23900077", name="Mixedshire Police")
+    nb = Area.objects.create(level=Level.NEIGHBOURHOOD, code="MIX-N1", name="Mixed", force=force, parent=force)
+    for i, (rank, population) in enumerate([(100, 1000), (30000, None), (30000, None)]):
+        lsoa = Area.objects.create(level=Level.LSOA, code=f"E0197{i:04d}", name=f"Mixed {i}", force=force, parent=nb)
+        Deprivation.objects.create(
+            lsoa=lsoa, imd_rank=rank, imd_decile=1 if rank < 3285 else 10, population_total=population
+        )
+    fig = selectors.area_figures(nb)
+    assert fig.imd_rank == pytest.approx(60100 / 3)
+    assert fig.imd_rank_display == 20033
+    assert fig.imd_decile == 7  # 20,033 of 32,844 falls in the seventh tenth
+    assert fig.imd_rank_is_average and not fig.imd_rank_is_weighted
+    summary = selectors.deprivation_summary(nb)
+    assert summary is not None
+    assert summary.average_rank_display == 20033 and not summary.rank_is_weighted
+    # With every population known the average is weighted again.
+    Deprivation.objects.filter(lsoa__parent=nb, population_total__isnull=True).update(population_total=1000)
+    fig = selectors.area_figures(nb)
+    assert fig.imd_rank_display == 20033 and fig.imd_rank_is_weighted  # equal weights: the same mean
+    Deprivation.objects.filter(imd_rank=100, lsoa__parent=nb).update(population_total=4000)
+    weighted = (100 * 4000 + 30000 * 1000 * 2) / 6000
+    assert selectors.area_figures(nb).imd_rank == pytest.approx(weighted)
+    # The small force's neighbourhoods all have populations: weighted, as before.
+    assert selectors.area_figures(small.neighbourhoods[0]).imd_rank_is_weighted
+
+
+def test_lsoa_filter_limits_every_figure_of_a_ward(small: SmallForce) -> None:
+    """The ward holds LSOAs 3, 6, 9 and 12; limited to NPA A's LSOAs only 3 and 6 count."""
+    ward = small.ward
+    north = Area.objects.filter(level=Level.LSOA, parent__parent=small.npas[0])
+    assert codes(selectors.lsoas_within(ward, lsoa_filter=north)) == lsoa_codes([2, 5])
+    fig = selectors.area_figures(ward, lsoa_filter=north)
+    assert (fig.lsoa_count, fig.census_lsoa_count) == (2, 2)
+    assert fig.population == MALES[2] + FEMALES[2] + MALES[5] + FEMALES[5] == 3350
+    assert fig.imd_population == IMD_POP[2] + IMD_POP[5] == 3250
+    assert fig.imd_rank == pytest.approx((RANKS[2] * IMD_POP[2] + RANKS[5] * IMD_POP[5]) / 3250)
+    # Many areas at once, limited the same way.
+    many = selectors.figures_for_areas([ward, *small.lads], lsoa_filter=north)
+    assert [many[a.pk].lsoa_count for a in (ward, *small.lads)] == [2, 6, 0]
+
+    profile = {p.topic: p for p in selectors.census_profile(ward, lsoa_filter=north)}
+    assert profile[CensusTopic.SEX].total == 3350
+    summary = selectors.deprivation_summary(ward, lsoa_filter=north)
+    assert summary is not None and summary.lsoas == 2
+    assert summary.most_deprived is not None and summary.least_deprived is not None
+    assert (summary.most_deprived.code, summary.least_deprived.code) == ("E01900003", "E01900006")
+
+    measure = selectors.choose_measure(selectors.available_measures(ward, lsoa_filter=north), "imd")
+    assert measure is not None
+    assert [r.code for r in selectors.area_map(ward, measure, lsoa_filter=north).rows] == ["E01900003", "E01900006"]
+    collection = selectors.area_map_geojson(ward, measure, lsoa_filter=north)
+    assert [f["id"] for f in collection["features"]] == ["E01900003", "E01900006"]
+    # Limited to LSOA 12 alone, which has no census counts: no census measures are offered.
+    only_12 = Area.objects.filter(code="E01900012")
+    keys = [m.key for m in selectors.available_measures(ward, lsoa_filter=only_12)]
+    assert "imd" in keys and not any(k.startswith("ethnic_group:") for k in keys)
+    # Without a limit the whole ward counts.
+    assert selectors.area_figures(ward).lsoa_count == 4
+
+
+def test_areas_without_geometry_are_left_out_of_geojson(small: SmallForce) -> None:
+    # SQL NULL, and JSON null as an importer could write it: neither is a geometry.
+    Area.objects.filter(code="E01900001").update(geometry=None)
+    Area.objects.filter(code="E01900002").update(geometry=Value(None, JSONField()))
+    assert Area.objects.filter(code="E01900002", geometry__isnull=True).count() == 0  # stored as JSON null
+    nb = small.neighbourhoods[0]
+    measure = selectors.choose_measure(selectors.available_measures(nb), "imd")
+    assert measure is not None
+    collection = selectors.area_map_geojson(nb, measure)
+    assert [f["id"] for f in collection["features"]] == ["E01900003"]
+    assert all(f["geometry"] for f in collection["features"])
+    # The table keeps all three: only the drawing needs a geometry.
+    assert len(selectors.area_map(nb, measure).rows) == 3
+    lsoas = list(Area.objects.filter(parent=nb).order_by("code"))
+    listed = selectors.areas_geojson(lsoas, selectors.figures_for_areas(lsoas))
+    assert [f["properties"]["code"] for f in listed["features"]] == ["E01900003"]

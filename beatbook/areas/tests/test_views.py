@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from beatbook.accounts.models import Role, User
-from beatbook.areas.models import Area, Level
+from beatbook.areas.models import Area, Deprivation, Level
 
-from .synthetic import FEMALES, MALES, SmallForce, build_small_force, sign_in
+from .synthetic import FEMALES, MALES, RANKS, SmallForce, build_small_force, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -146,15 +146,88 @@ def test_empty_area_shows_no_placeholders(small: SmallForce) -> None:
     assert "Empty patch" in html
     for absent in ('id="people-title"', 'id="deprivation-title"', 'id="map-title"', 'id="children-title"'):
         assert absent not in html
-    for unbuilt in ("Crime", "Survey", "Confidence", "coming soon"):
+    # Crime has its own page now (linked from every profile); survey features are not built yet.
+    for unbuilt in ("Survey", "Confidence", "coming soon"):
         assert unbuilt not in html
 
 
-def test_ward_profile_rows_are_not_linked(small: SmallForce) -> None:
-    # A ward reaches into neighbourhoods the commander cannot see, so its LSOA rows are plain text.
-    html = as_user(small, "commander").get(profile_url(small.ward)).content.decode()
-    assert "Testshire 009" in html
-    assert reverse("areas:profile", args=["lsoa", "E01900009"]) not in html
+def test_ward_profile_shows_only_the_part_inside_the_scope(small: SmallForce) -> None:
+    """The ward holds LSOAs 3, 6, 9 and 12; the commander of North sees only 3 and 6, and every
+    figure on the page is summed over those two, labelled as the part inside their area."""
+    Area.objects.filter(pk=small.ward.pk).update(area_sq_km=4.2)
+    client = as_user(small, "commander")
+    html = client.get(profile_url(small.ward)).content.decode()
+    assert_csp_safe(html)
+    assert "This page shows the part of Hilltop inside your area" in html
+    for code in ("E01900003", "E01900006"):
+        # Both rows are inside the commander's scope, so they link to the LSOA profiles.
+        assert reverse("areas:profile", args=["lsoa", code]) in html
+    for hidden in ("E01900009", "E01900012", "Testshire 009", "Testshire 012"):
+        assert hidden not in html
+    assert MALES[2] + FEMALES[2] + MALES[5] + FEMALES[5] == 3350
+    assert "3,350" in html  # census population of LSOAs 3 and 6, not of the whole ward
+    assert "3,250" in html  # their mid-2015 population: 1,700 + 1,550
+    weighted = (5000 * 1700 + 15000 * 1550) / 3250
+    assert f"{round(weighted):,} of 32,844" in html  # 9,769
+    # Most and least deprived among the two (the whole ward's least deprived is LSOA 12).
+    assert "rank 5,000, decile 2" in html and "rank 15,000, decile 5" in html
+    assert "rank 32,000" not in html
+    # The ward's size is the whole ward's, so it is not shown beside the part's figures.
+    assert ">Size</dt>" not in html
+
+    page = client.get(map_url(small.ward), {"measure": "imd"}).content.decode()
+    assert "Map of the part of Hilltop inside your area" in page
+    assert "Index of Multiple Deprivation decile for each LSOA in the part of Hilltop inside your area" in page
+    assert page.count('<tr class="govuk-table__row">') == 3  # header + LSOAs 3 and 6
+    assert "E01900009" not in page and "E01900012" not in page
+    data = json.loads(client.get(reverse("areas:geojson", args=["ward", small.ward.code])).content)
+    assert [f["id"] for f in data["features"]] == ["E01900003", "E01900006"]
+
+
+def test_officer_opening_their_district_sees_only_their_neighbourhood(small: SmallForce) -> None:
+    # Westborough holds neighbourhoods 1 and 2 (LSOAs 1-6); the officer of neighbourhood 1 sees 1-3.
+    client = as_user(small, "officer")
+    lad = small.lads[0]
+    html = client.get(profile_url(lad)).content.decode()
+    assert "This page shows the part of Westborough inside your area" in html
+    assert f"{sum(MALES[:3]) + sum(FEMALES[:3]):,}" in html
+    for code in ("E01900004", "E01900005", "E01900006", "Testshire 004"):
+        assert code not in html
+    for view in ("areas:map", "areas:geojson"):
+        body = client.get(reverse(view, args=[lad.level, lad.code]), {"measure": "population"}).content.decode()
+        assert "E01900001" in body and "E01900003" in body
+        assert "E01900004" not in body and "E01900006" not in body
+    # The district they share no LSOA with stays a 404.
+    assert client.get(profile_url(small.lads[1])).status_code == 404
+
+
+def test_force_scoped_users_see_the_whole_ward(small: SmallForce) -> None:
+    Area.objects.filter(pk=small.ward.pk).update(area_sq_km=4.2)
+    html = as_user(small, "analyst").get(profile_url(small.ward)).content.decode()
+    assert "the part of" not in html
+    for code in ("E01900003", "E01900006", "E01900009", "E01900012"):
+        assert code in html
+    assert ">Size</dt>" in html and "4.2 km²" in html
+    data = json.loads(as_user(small, "analyst").get(reverse("areas:geojson", args=["ward", small.ward.code])).content)
+    assert len(data["features"]) == 4
+
+
+def test_unweighted_average_rank_is_labelled(small: SmallForce) -> None:
+    # One LSOA of neighbourhood 1 loses its population: the average is then a plain mean.
+    Deprivation.objects.filter(lsoa=small.lsoas[0]).update(population_total=None)
+    html = as_user(small, "officer").get(profile_url(small.neighbourhoods[0])).content.decode()
+    mean = round(sum(RANKS[:3]) / 3)
+    assert f"{mean:,} of 32,844" in html  # 3,067
+    assert "not weighted: some LSOAs have no mid-2015 population" in html
+    assert "Average rank, unweighted" in html
+    assert "weighted by their mid-2015 population" not in html
+
+
+def test_api_tokens_link_for_analysts_and_admins_only(small: SmallForce) -> None:
+    tokens_url = reverse("accounts:tokens")
+    for name, shown in (("analyst", True), ("admin", True), ("officer", False), ("commander", False)):
+        html = as_user(small, name).get(reverse("areas:home")).content.decode()
+        assert (f'href="{tokens_url}"' in html) is shown, name
 
 
 def test_map_page_without_javascript_and_htmx_partial(small: SmallForce) -> None:

@@ -1,8 +1,8 @@
-"""`beatbook areas --level L [--within CODE] [--json]`: areas with population and deprivation.
+"""`beatbook areas --level L [--within CODE [--within-level L]] [--json]`: areas with population and deprivation.
 
 For an LSOA the deprivation columns are its own IMD 2019 rank and decile; for any larger
-area they are the population-weighted average rank of its LSOAs and the decile that
-average falls in.
+area they are the average rank of its LSOAs (weighted by population when every LSOA has
+one) and the decile that average falls in.
 """
 
 from __future__ import annotations
@@ -11,22 +11,25 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Case, IntegerField, Value, When
 
+from beatbook.accounts.access import AmbiguousAreaCode, find_area
 from beatbook.areas import selectors
 from beatbook.areas.models import Area, Level
 
 
-def _find(code: str) -> Area:
-    # A force's own codes could repeat across levels; prefer the higher level, as a person
-    # typing a code on the command line most likely means the larger area.
-    order = Case(
-        *[When(level=level, then=Value(i)) for i, level in enumerate(selectors.LEVEL_ORDER)],
-        output_field=IntegerField(),
-    )
-    area = Area.objects.filter(code=code).annotate(order=order).order_by("order").first()
+def _find(code: str, level: str | None) -> Area:
+    # The command runs for an operator with the whole database, so every area counts; the
+    # rule is the pages' and the API's: a code naming several areas needs its level.
+    try:
+        area = find_area(Area.objects.all(), code=code, level=level)
+    except AmbiguousAreaCode as error:
+        raise CommandError(
+            f"The code {code!r} names more than one area ({', '.join(error.levels)}); "
+            f"say which with --within-level, for example --within-level {error.levels[0]}."
+        ) from error
     if area is None:
-        raise CommandError(f"No area has the code {code!r}.")
+        where = f" at level {level!r}" if level else ""
+        raise CommandError(f"No area has the code {code!r}{where}.")
     return area
 
 
@@ -44,6 +47,7 @@ def _row(area: Area, fig: selectors.AreaFigures) -> dict[str, Any]:
         "imd_population_2015": fig.imd_population,
         "imd_rank": rank,
         "imd_rank_type": None if rank is None else ("average" if fig.imd_rank_is_average else "lsoa"),
+        "imd_rank_weighted": fig.imd_rank_is_weighted,
         "imd_decile": fig.imd_decile,
         "lsoas": fig.lsoa_count,
     }
@@ -67,12 +71,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--within", metavar="CODE", help="Only areas sharing at least one LSOA with the area that has this code."
         )
+        parser.add_argument(
+            "--within-level",
+            choices=Level.values,
+            help="The level of the --within area, needed when its code names more than one area.",
+        )
         parser.add_argument("--json", action="store_true", help="Print JSON (a list of objects) instead of a table.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         level = options["level"]
         if options["within"]:
-            queryset = selectors.areas_overlapping(_find(options["within"]), level=level)
+            queryset = selectors.areas_overlapping(_find(options["within"], options["within_level"]), level=level)
         else:
             queryset = Area.objects.filter(level=level)
         areas = list(queryset.select_related("parent").order_by("name", "code"))
@@ -110,8 +119,13 @@ class Command(BaseCommand):
         self.stdout.write(line(["-" * w for w in widths]))
         for cells in body:
             self.stdout.write(line(cells))
-        averaged = any(r["imd_rank_type"] == "average" for r in rows)
+        averaged = [r for r in rows if r["imd_rank_type"] == "average"]
         summary = f"{len(rows)} area{'s' if len(rows) != 1 else ''}."
-        if averaged:
+        if averaged and all(r["imd_rank_weighted"] for r in averaged):
             summary += " ~ marks a population-weighted average of the LSOAs' IMD 2019 ranks."
+        elif averaged:
+            summary += (
+                " ~ marks an average of the LSOAs' IMD 2019 ranks, weighted by population"
+                " where every LSOA of the area has one (see --json for which)."
+            )
         self.stdout.write(summary)
