@@ -3,9 +3,10 @@
 `test_every_url_pattern_is_in_the_matrix` walks the URL resolver (pages, the ninja API and
 i18n) and fails naming any pattern that has no row in MATRIX, so a new page cannot ship
 without someone deciding who may use it. `test_matrix` then makes each request with the
-Django test client as each of the seven personas and compares the outcome:
+Django test client as each of the eight personas and compares the outcome:
 
-- ALLOW: 2xx, or a 3xx that does not bounce to sign-in;
+- ALLOW: 2xx, or a 3xx to one of the pages the row names in `redirects_to` (any other
+  redirect is reported as unexpected, so a view bouncing everyone away cannot pass);
 - LOGIN: a redirect to the sign-in page (signed-out visitors on staff pages);
 - DENY: 403 or 404 (an area outside someone's scope is a 404, so scope is not leaked);
 - UNAUTH: 401 (signed-out callers of the JSON API).
@@ -20,6 +21,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -28,9 +30,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from beatbook.accounts import services
 
 ALLOW, LOGIN, DENY, UNAUTH = "allow", "login", "deny", "unauth"
-PERSONAS = ("anonymous", "officer", "officer_other", "commander", "analyst", "partner", "admin")
+PERSONAS = ("anonymous", "officer", "officer_other", "commander", "analyst", "partner", "admin", "officer_elsewhere")
 # Persona → attribute of the `users` fixture (officer: neighbourhood A; officer_other: B, in
 # the other policing area; commander: North, which holds A; partner: neighbourhood A).
+# officer_elsewhere is an officer of another force, made by the `world` fixture below.
 PERSONA_USER = {
     "officer": "officer_a",
     "officer_other": "officer_b",
@@ -41,16 +44,26 @@ PERSONA_USER = {
 }
 
 
-def expect(anonymous: str, officer: str, officer_other: str, commander: str, analyst: str, partner: str, admin: str):
-    return dict(zip(PERSONAS, (anonymous, officer, officer_other, commander, analyst, partner, admin), strict=True))
+def expect(
+    anonymous: str,
+    officer: str,
+    officer_other: str,
+    commander: str,
+    analyst: str,
+    partner: str,
+    admin: str,
+    officer_elsewhere: str,
+) -> dict[str, str]:
+    outcomes = (anonymous, officer, officer_other, commander, analyst, partner, admin, officer_elsewhere)
+    return dict(zip(PERSONAS, outcomes, strict=True))
 
 
-EVERYONE = expect(ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW)
-NOBODY = expect(DENY, DENY, DENY, DENY, DENY, DENY, DENY)
-SIGNED_IN = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW)
-ADMIN_ONLY = expect(LOGIN, DENY, DENY, DENY, DENY, DENY, ALLOW)
-TOKEN_ROLES = expect(LOGIN, DENY, DENY, DENY, ALLOW, DENY, ALLOW)
-API_SIGNED_IN = expect(UNAUTH, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW)
+EVERYONE = expect(ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW)
+NOBODY = expect(DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY)
+SIGNED_IN = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW)
+ADMIN_ONLY = expect(LOGIN, DENY, DENY, DENY, DENY, DENY, ALLOW, DENY)
+TOKEN_ROLES = expect(LOGIN, DENY, DENY, DENY, ALLOW, DENY, ALLOW, DENY)
+API_SIGNED_IN = expect(UNAUTH, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW)
 
 
 @dataclass
@@ -58,9 +71,16 @@ class World:
     tree: Any
     users: Any
     tokens: dict[str, Any]
+    onsareas: dict[str, Any]  # ward, lad, msoa: ONS areas over the tree's LSOAs
+    elsewhere: Any  # officer_elsewhere
 
     def user(self, persona: str) -> Any:
+        if persona == "officer_elsewhere":
+            return self.elsewhere
         return getattr(self.users, PERSONA_USER[persona])
+
+    def area(self, attr: str) -> Any:
+        return self.onsareas[attr] if attr in self.onsareas else getattr(self.tree, attr)
 
 
 Build = Callable[[World, str], dict[str, Any]]
@@ -77,17 +97,24 @@ class Case:
     kwargs: Build = no_args
     method: str = "get"
     data: Build = no_args
+    # URL names a redirect may lead to and still count as ALLOW (any other redirect fails).
+    redirects_to: tuple[str, ...] = ()
 
 
 # --- Area scope: which personas may see each kind of area -------------------------------
 
 AREA_SCOPE = {
-    # area attribute on the tree: (level, outcomes for a staff page)
-    "nbhd_a": ("neighbourhood", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW)),
-    "lsoa_a": ("lsoa", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW)),
-    "nbhd_b": ("neighbourhood", expect(LOGIN, DENY, ALLOW, DENY, ALLOW, DENY, ALLOW)),
-    "npa_north": ("npa", expect(LOGIN, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW)),
-    "force": ("force", expect(LOGIN, DENY, DENY, DENY, ALLOW, DENY, ALLOW)),
+    # area attribute on the tree (or World.onsareas): (level, outcomes for a staff page)
+    "nbhd_a": ("neighbourhood", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW, DENY)),
+    "lsoa_a": ("lsoa", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW, DENY)),
+    "nbhd_b": ("neighbourhood", expect(LOGIN, DENY, ALLOW, DENY, ALLOW, DENY, ALLOW, DENY)),
+    "npa_north": ("npa", expect(LOGIN, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY)),
+    "force": ("force", expect(LOGIN, DENY, DENY, DENY, ALLOW, DENY, ALLOW, DENY)),
+    # Wards, districts and MSOAs are visible to anyone sharing one of their LSOAs (the pages
+    # then show only those LSOAs: see test_ons_areas_show_only_the_lsoas_in_scope).
+    "ward": ("ward", expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, DENY)),  # LSOAs of A and B
+    "lad": ("lad", expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, DENY)),  # every LSOA
+    "msoa": ("msoa", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW, DENY)),  # LSOAs of A and C
 }
 
 
@@ -97,25 +124,27 @@ def _as_api(outcomes: dict[str, str]) -> dict[str, str]:
 
 def area_page_cases() -> list[Case]:
     def build(attr: str, level: str) -> Build:
-        return lambda world, persona: {"level": level, "code": getattr(world.tree, attr).code}
+        return lambda world, persona: {"level": level, "code": world.area(attr).code}
 
     return [Case(attr, outcomes, kwargs=build(attr, level)) for attr, (level, outcomes) in AREA_SCOPE.items()]
 
 
 def area_api_cases() -> list[Case]:
     def build(attr: str) -> Build:
-        return lambda world, persona: {"code": getattr(world.tree, attr).code}
+        return lambda world, persona: {"code": world.area(attr).code}
 
     return [Case(attr, _as_api(outcomes), kwargs=build(attr)) for attr, (_level, outcomes) in AREA_SCOPE.items()]
 
 
 def area_list_cases() -> list[Case]:
     within_b = lambda world, persona: {"within": world.tree.nbhd_b.code}  # noqa: E731
+    within_msoa = lambda world, persona: {"within": world.onsareas["msoa"].code, "level": "lsoa"}  # noqa: E731
     return [
         Case("whole scope", API_SIGNED_IN),
         Case("by level", API_SIGNED_IN, data=lambda world, persona: {"level": "lsoa"}),
         # Asking for areas inside a neighbourhood you cannot see is a 404, as for the area itself.
         Case("within B", _as_api(AREA_SCOPE["nbhd_b"][1]), data=within_b),
+        Case("within an MSOA", _as_api(AREA_SCOPE["msoa"][1]), data=within_msoa),
     ]
 
 
@@ -132,12 +161,19 @@ MATRIX: dict[str, list[Case]] = {
     # Public site and language choice.
     "public:home": [Case("home", EVERYONE)],
     "set_language": [
-        Case("choose Welsh", EVERYONE, method="post", data=lambda w, p: {"language": "cy", "next": "/"}),
+        Case(
+            "choose Welsh",
+            EVERYONE,
+            method="post",
+            data=lambda w, p: {"language": "cy", "next": "/"},
+            redirects_to=("public:home",),
+        ),
     ],
     # Sign-in and sign-out.
     "accounts:login": [Case("page", EVERYONE)],
-    "accounts:logout": [Case("sign out (POST)", EVERYONE, method="post")],
-    "accounts:two_factor": [Case("enter code", SIGNED_IN)],
+    "accounts:logout": [Case("sign out (POST)", EVERYONE, method="post", redirects_to=("public:home",))],
+    # Without a device the code page sends you to set one up; once verified, on to your areas.
+    "accounts:two_factor": [Case("enter code", SIGNED_IN, redirects_to=("accounts:two_factor_setup", "areas:home"))],
     "accounts:two_factor_setup": [Case("set up", SIGNED_IN)],
     "accounts:password_change": [Case("page", SIGNED_IN)],
     # Force administration.
@@ -147,7 +183,9 @@ MATRIX: dict[str, list[Case]] = {
     "accounts:audit": [Case("search", ADMIN_ONLY)],
     # API tokens: analysts and administrators.
     "accounts:tokens": [Case("list", TOKEN_ROLES)],
-    "accounts:token_revoke": [Case("revoke (POST)", TOKEN_ROLES, kwargs=own_token, method="post")],
+    "accounts:token_revoke": [
+        Case("revoke (POST)", TOKEN_ROLES, kwargs=own_token, method="post", redirects_to=("accounts:tokens",))
+    ],
     # Staff area pages.
     "areas:home": [Case("landing", SIGNED_IN)],
     "areas:profile": area_page_cases(),
@@ -228,13 +266,51 @@ def test_every_row_has_all_personas():
 # --- Making the requests ----------------------------------------------------------------
 
 
+def _ons_areas(tree: Any) -> dict[str, Any]:
+    """A ward over LSOAs of A and B, a district over all five, an MSOA over LSOAs of A and C.
+
+    Best-fit links on the LSOAs, as the importers make them; they cut across neighbourhoods.
+    Each LSOA gets a deprivation rank too, so the maps have something to show."""
+    from beatbook.areas.models import Area, Deprivation, Level
+
+    for i, lsoa in enumerate(tree.lsoas.values()):
+        Deprivation.objects.create(lsoa=lsoa, imd_rank=1000 * (i + 1), imd_decile=1, population_total=1500)
+
+    def make(level: str, code: str, name: str, lsoa_codes: list[str]) -> Any:
+        area = Area.objects.create(level=level, code=code, name=name, force=tree.force, geometry=tree.force.geometry)
+        Area.objects.filter(level=Level.LSOA, code__in=lsoa_codes).update(**{level: area})
+        return area
+
+    return {
+        "ward": make(Level.WARD, "E05900101", "Abbey Brook", ["E01900001", "E01900002", "E01900004"]),
+        "lad": make(Level.LAD, "E07900101", "Testshire District", list(tree.lsoas)),
+        "msoa": make(Level.MSOA, "E02900101", "Testshire 001", ["E01900001", "E01900003"]),
+    }
+
+
+def _officer_elsewhere() -> Any:
+    """An officer of another force, with one neighbourhood and LSOA of its own."""
+    from beatbook.accounts.models import Role
+    from beatbook.areas.models import Area, Level
+
+    force = Area.objects.create(level=Level.FORCE, code="ELSEWHERE", name="Elsewhere Police")
+    npa = Area.objects.create(level=Level.NPA, code="ELS-NPA", name="Elsewhere Central", parent=force, force=force)
+    nbhd = Area.objects.create(level=Level.NEIGHBOURHOOD, code="ELS-N", name="Elsewhere", parent=npa, force=force)
+    Area.objects.create(level=Level.LSOA, code="E01999777", name="Elsewhere 001A", parent=nbhd, force=force)
+    return services.user_create(
+        actor=None, username="officer_elsewhere", password=None, role=Role.OFFICER, area=nbhd, email="e@example.org"
+    )
+
+
 @pytest.fixture
 def world(area_tree, users) -> World:
     tokens = {
         persona: services.api_token_create(actor=getattr(users, PERSONA_USER[persona]), name="matrix")[0]
         for persona in ("analyst", "admin")
     }
-    return World(tree=area_tree, users=users, tokens=tokens)
+    return World(
+        tree=area_tree, users=users, tokens=tokens, onsareas=_ons_areas(area_tree), elsewhere=_officer_elsewhere()
+    )
 
 
 def url_for(key: str, kwargs: dict[str, Any]) -> str:
@@ -249,16 +325,22 @@ def url_for(key: str, kwargs: dict[str, Any]) -> str:
 TWO_FACTOR_PAGES = ("accounts:two_factor", "accounts:two_factor_setup")
 
 
-def classify(response: Any, key: str) -> str:
+def classify(response: Any, key: str, redirects_to: tuple[str, ...] = ()) -> str:
     status = response.status_code
     if status in (301, 302, 303, 307, 308):
         location = response["Location"]
-        if location.startswith(reverse("accounts:login")):
+        path = urlsplit(location).path
+        if path == reverse("accounts:login"):
             return LOGIN
         # Being sent to enter a code is not being let in (the admin persona has passed two-factor).
-        if key not in TWO_FACTOR_PAGES and location.startswith(reverse("accounts:two_factor")):
+        if key not in TWO_FACTOR_PAGES and path == reverse("accounts:two_factor"):
             return "two-factor redirect"
-        return ALLOW
+        # A redirect is being let in only when it lands on the page the row expects: a view
+        # that bounced everyone to some other page (an error page, the landing page) would
+        # otherwise pass as ALLOW.
+        if path in {reverse(name) for name in redirects_to}:
+            return ALLOW
+        return f"unexpected redirect to {location}"
     if 200 <= status < 300:
         return ALLOW
     if status in (403, 404):
@@ -281,8 +363,62 @@ def test_matrix(key: str, case: Case, world: World, login_as: Any):
         url = url_for(key, case.kwargs(world, persona))
         send = client.post if case.method == "post" else client.get
         response = send(url, case.data(world, persona))
-        got = classify(response, key)
+        got = classify(response, key, case.redirects_to)
         if got != case.outcomes[persona]:
             where = f" → {response['Location']}" if response.has_header("Location") else ""
             wrong.append(f"{persona}: expected {case.outcomes[persona]}, got {got} ({response.status_code}{where})")
     assert not wrong, f"{case.method.upper()} {key} [{case.label}]\n" + "\n".join(wrong)
+
+
+# --- What a partly visible ward or district shows ----------------------------------------
+
+A_LSOAS = ["E01900001", "E01900002"]
+OTHER_LSOAS = ["E01900003", "E01900004", "E01900005"]
+
+
+def test_ons_areas_show_only_the_lsoas_in_scope(world: World, login_as: Any) -> None:
+    """Officer A may open the ward and the district holding A's LSOAs, but every table, map
+    and figure covers A's two LSOAs only; an officer of another force gets a 404."""
+    officer = login_as(Client(), world.users.officer_a)
+    for attr in ("ward", "lad"):
+        area = world.onsareas[attr]
+        args = [area.level, area.code]
+        for view in ("areas:profile", "areas:map"):
+            response = officer.get(reverse(view, args=args), {"measure": "imd"})
+            assert response.status_code == 200, (attr, view)
+            html = response.content.decode()
+            assert f"the part of {area.name} inside your area" in html, (attr, view)
+            table = html[html.index('id="map-table"') :]
+            assert [code for code in A_LSOAS if code in table] == A_LSOAS, (attr, view)
+            assert [code for code in OTHER_LSOAS if code in html] == [], (attr, view)
+        geojson = officer.get(reverse("areas:geojson", args=args)).json()
+        assert [f["id"] for f in geojson["features"]] == A_LSOAS, attr
+        detail = officer.get(f"/api/v1/areas/{area.code}").json()
+        assert (detail["lsoas"], detail["partial"]) == (2, True), attr
+        assert [c["code"] for c in detail["children"]] == A_LSOAS, attr
+        assert [f["id"] for f in officer.get(f"/api/v1/areas/{area.code}/geojson").json()["features"]] == A_LSOAS
+
+    # Force-wide staff see the whole district.
+    analyst = login_as(Client(), world.users.analyst)
+    lad = world.onsareas["lad"]
+    assert len(analyst.get(reverse("areas:geojson", args=[lad.level, lad.code])).json()["features"]) == 5
+
+    elsewhere = login_as(Client(), world.elsewhere)
+    for area in world.onsareas.values():
+        for view in ("areas:profile", "areas:map", "areas:geojson"):
+            assert elsewhere.get(reverse(view, args=[area.level, area.code])).status_code == 404, (area, view)
+        assert elsewhere.get(f"/api/v1/areas/{area.code}").status_code == 404
+        assert elsewhere.get(f"/api/v1/areas/{area.code}/geojson").status_code == 404
+
+
+def test_classify_counts_only_expected_redirects_as_allow() -> None:
+    from django.http import HttpResponseRedirect
+
+    tokens = reverse("accounts:tokens")
+    assert classify(HttpResponseRedirect(tokens), "accounts:token_revoke", ("accounts:tokens",)) == ALLOW
+    assert classify(HttpResponseRedirect(tokens + "?page=2"), "x", ("accounts:tokens",)) == ALLOW
+    assert classify(HttpResponseRedirect("/"), "accounts:token_revoke", ("accounts:tokens",)).startswith(
+        "unexpected redirect"
+    )
+    assert classify(HttpResponseRedirect(tokens), "accounts:users").startswith("unexpected redirect")
+    assert classify(HttpResponseRedirect(reverse("accounts:login") + "?next=/x"), "x") == LOGIN
