@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from beatbook.areas.models import Area, Level
 from beatbook.areas.tests.synthetic import SmallForce, build_small_force
+from beatbook.crime import harm
 from beatbook.crime.models import CrimeImport
 from beatbook.crime.selectors import available_months
 
@@ -154,3 +155,34 @@ def test_real_2021_categories_match_sources_fact_4(shared_data: Path, settings: 
     # SOURCES.md fact 1: rows per month in 2021.
     assert by_month["2021-01"] == 6792 and by_month["2021-06"] == 9299 and by_month["2021-12"] == 8185
     assert len(available_months(force)) == 12
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_harm_gives_back_the_ons_severity_score(shared_data: Path, settings: Any, tmp_path: Path) -> None:
+    """Imported Leicestershire months, summed with the default weights, reproduce the ONS
+    Crime Severity Score the weights were derived from (harm.py explains why they must)."""
+    street = pytest.importorskip("beatbook.crime.importers.street")
+    settings.CRIME_DATA_DIR = tmp_path / "crime"
+    Area.objects.create(level=Level.FORCE, code="E23000021", name="Leicestershire Police")
+    months = [m for year in harm.DERIVATION_YEARS for m in harm.financial_year_months(year)]
+    street.import_crime(
+        [shared_data / "street_crime" / f"{m}-leicestershire-street.csv.gz" for m in months],
+        commit=True,
+        force_code="E23000021",
+    )
+    severity = harm.read_severity_scores(
+        shared_data / "crime_severity" / "ons_crime_severity_score_by_pfa_region_2003_2022.csv.gz",
+        area_code="E23000021",
+    )
+    per_resident = []
+    for year in harm.DERIVATION_YEARS:
+        data = run_json("--area", "E23000021", "--from", f"{year - 1}-04", "--to", f"{year}-03")
+        per_resident.append(data["harm"] / harm.DERIVATION_POPULATION)
+    published = [severity[(harm.TOTAL, year)] for year in harm.DERIVATION_YEARS]  # 14.41 and 16.68
+    # The two years together match to the rounding of the weights (0.1 of about 100-1,000).
+    assert sum(per_resident) / 2 == pytest.approx(sum(published) / 2, rel=1e-3)
+    # Each year alone is within 0.5% (14.404 against 14.411, 16.689 against 16.681): the
+    # weights are the two years' pooled averages, and each group's average hardly moved.
+    for mine, theirs in zip(per_resident, published, strict=True):
+        assert mine == pytest.approx(theirs, rel=0.005)
