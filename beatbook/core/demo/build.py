@@ -1,14 +1,16 @@
 """Build, find and reset the demo force in the database.
 
-The generated files go through the same importers a force uses for real data, then one
-account per role is created through the accounts services. Everything happens in one
-transaction: a failure leaves the database as it was.
+The generated files (areas, census, deprivation and three years of street-level crime) go
+through the same importers a force uses for real data, then one account per role is
+created through the accounts services. Everything happens in one transaction: a failure
+leaves the database as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 import tempfile
 import time
 from base64 import b32encode
@@ -31,7 +33,11 @@ from beatbook.areas.importers.imd import import_imd
 from beatbook.areas.importers.neighbourhoods import import_neighbourhoods
 from beatbook.areas.models import Area, Level
 from beatbook.core.imports import ImportReport
+from beatbook.crime import storage
+from beatbook.crime.importers.street import import_crime
+from beatbook.crime.models import CrimeCount, CrimeImport
 
+from .crime import DemoCrime, generate_crime
 from .files import DemoFiles, write_all
 from .geography import FORCE_CODE, FORCE_NAME, Geography, build_geography
 from .population import synthesise
@@ -192,22 +198,31 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
     _say(stdout, f"Generating {FORCE_NAME} from seed {seed}…")
     geography = build_geography(seed)
     people = synthesise(geography)
+    crime = generate_crime(geography, people)
     with tempfile.TemporaryDirectory(prefix="beatbook-demo-") as folder, transaction.atomic():
         # Leftovers of a demo whose force was deleted by hand would clash with the new one.
         reset_demo(stdout=stdout)
-        files = write_all(geography, people, Path(folder))
+        files = write_all(geography, people, Path(folder), crime=crime)
         reports = _import(files, stdout)
         force = demo_force()
         if force is None:
             raise DemoFailed(f"the force {FORCE_CODE} was not imported")
-        _check(force, geography)
+        _check(force, geography, crime)
+        _say_surge(stdout, crime)
         _create_accounts(geography, seed)
         audit_record(
             actor=None,
             action=BUILD_ACTION,
             obj=force,
             force=force,
-            after={"seed": seed, "lsoas": len(geography.lsoas), "residents": sum(p.total for p in people)},
+            after={
+                "seed": seed,
+                "lsoas": len(geography.lsoas),
+                "residents": sum(p.total for p in people),
+                "crime_rows": len(crime),
+                "crime_months": [f"{crime.months[0]:%Y-%m}", f"{crime.months[-1]:%Y-%m}"],
+                "surge": {"area": crime.surge.neighbourhood_code, "category": crime.surge.category},
+            },
         )
     result = _result(force, seed, created=True)
     result.reports = reports
@@ -249,10 +264,24 @@ def _import(files: DemoFiles, stdout: Output | None) -> list[ImportReport]:
         report = step()
         _say(stdout, f"  imported {label}: {report.created} created, {report.updated} updated")
         reports.append(report)
+    # Last, once the LSOAs exist: the crime importer files each row under its LSOA.
+    crime = import_crime(files.crime, commit=True, force_code=FORCE_CODE)
+    _say(stdout, f"  imported street crime: {crime.files} months, {crime.read:,} rows")
+    reports.append(crime)
     return reports
 
 
-def _check(force: Area, geography: Geography) -> None:
+def _say_surge(stdout: Output | None, crime: DemoCrime) -> None:
+    surge = crime.surge
+    _say(
+        stdout,
+        f"  planted for the immediate-response list: {surge.category.lower()} in {surge.neighbourhood_name} "
+        f"({surge.neighbourhood_code}) in {surge.month:%Y-%m}: {surge.count} reports, about "
+        f"{surge.count / surge.usual:.0f} times the usual {surge.usual:.0f}",
+    )
+
+
+def _check(force: Area, geography: Geography, crime: DemoCrime) -> None:
     """Fail loudly if the importers did not rebuild the generated force as it was made."""
     expected = {
         Level.LSOA: len(geography.lsoas),
@@ -269,6 +298,13 @@ def _check(force: Area, geography: Geography) -> None:
             code = geography.lsoas[i].code
             if parents.get(code) != neighbourhood.code:
                 raise DemoFailed(f"LSOA {code} should be in {neighbourhood.code}, it is in {parents.get(code)}")
+    imports = CrimeImport.objects.filter(force=force)
+    rows = sum(imports.values_list("rows_read", flat=True))
+    if imports.count() != len(crime.months) or rows != len(crime):
+        raise DemoFailed(
+            f"expected {len(crime):,} crime rows over {len(crime.months)} months, "
+            f"the importer kept {rows:,} over {imports.count()}"
+        )
 
 
 def _create_accounts(geography: Geography, seed: int) -> None:
@@ -354,6 +390,14 @@ def reset_demo(*, stdout: Output | None = None) -> bool:
     if not area_ids and not users.exists():
         return False
     removed_users = users.count()
+    if force is not None:
+        # Deleted here in two statements rather than row by row through the area cascade.
+        CrimeCount.objects.filter(force=force).delete()
+        CrimeImport.objects.filter(force=force).delete()
+        # The force's Parquet rows go too, but only once the deletion is committed; a
+        # rebuild in the same transaction publishes its new files after this runs.
+        folder = storage.force_dir(FORCE_CODE)
+        transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
     audit_record(
         actor=None,
         action="demo.reset",

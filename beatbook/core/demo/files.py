@@ -1,8 +1,9 @@
 """Write the demo force as the public files a real force would download.
 
 Boundaries as ONS-style GeoJSON, deprivation as MHCLG's IoD2019 File 1, 2 and 6 CSVs,
-census counts as Nomis Census 2021 LSOA bulk CSVs, and the force's own list of which
-wards make up each neighbourhood. The demo then imports them with the real importers,
+census counts as Nomis Census 2021 LSOA bulk CSVs, the force's own list of which
+wards make up each neighbourhood, and (given the generated crime) data.police.uk street
+files in their archive layout. The demo then imports them with the real importers,
 so every run of the demo also exercises those importers end to end.
 """
 
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from .crime import CATEGORY_NAMES, FORCE_SLUG, HEADER, OUTCOMES, DemoCrime
 from .geography import DISTRICTS, FORCE_CODE, FORCE_NAME, Geography, Group
 from .population import (
     AGE_BANDS,
@@ -40,6 +44,7 @@ class DemoFiles:
     neighbourhoods: Path
     imd: list[Path]
     census: list[Path]
+    crime: list[Path] = field(default_factory=list)  # one street file per month
 
 
 def _feature(properties: dict[str, Any], geometry: BaseGeometry) -> dict[str, Any]:
@@ -245,7 +250,63 @@ def write_census(geography: Geography, people: list[LsoaPeople], folder: Path) -
     return paths
 
 
-def write_all(geography: Geography, people: list[LsoaPeople], folder: Path) -> DemoFiles:
+def street_file_name(month: date) -> str:
+    return f"{month:%Y-%m}-{FORCE_SLUG}-street.csv"
+
+
+def write_street_files(crime: DemoCrime, geography: Geography, folder: Path) -> list[Path]:
+    """One data.police.uk street file per month, in the archive layout `YYYY-MM/<file>`."""
+    locations = crime.locations
+    # Everything a row says about where it is, once per map point (and once for none).
+    where = [
+        (
+            f"{lon:.6f}",
+            f"{lat:.6f}",
+            name,
+            geography.lsoas[i].code,
+            geography.lsoas[i].name,
+        )
+        for lon, lat, name, i in zip(
+            locations.lon.tolist(), locations.lat.tolist(), locations.name, locations.lsoa.tolist(), strict=True
+        )
+    ]
+    nowhere = ("", "", "No Location", "", "")
+    outcomes = [*OUTCOMES, ""]  # index -1 is blank
+    paths: list[Path] = []
+    bounds = np.searchsorted(crime.month, np.arange(len(crime.months) + 1)).tolist()
+    location = crime.location.tolist()
+    category = crime.category.tolist()
+    outcome = crime.outcome.tolist()
+    for m, month in enumerate(crime.months):
+        label = f"{month:%Y-%m}"
+        path = folder / label / street_file_name(month)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = [
+            (
+                crime.crime_id[j],
+                label,
+                FORCE_NAME,
+                FORCE_NAME,
+                *(where[location[j]] if location[j] >= 0 else nowhere),
+                CATEGORY_NAMES[category[j]],
+                outcomes[outcome[j]],
+                "",
+            )
+            for j in range(bounds[m], bounds[m + 1])
+        ]
+        # As data.police.uk writes them: UTF-8 without a byte-order mark, CRLF line ends,
+        # quotes only where a value needs them.
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(HEADER)
+            writer.writerows(rows)
+        paths.append(path)
+    return paths
+
+
+def write_all(
+    geography: Geography, people: list[LsoaPeople], folder: Path, crime: DemoCrime | None = None
+) -> DemoFiles:
     force, lsoas, wards, msoas = write_boundaries(geography, folder)
     return DemoFiles(
         force=force,
@@ -255,4 +316,5 @@ def write_all(geography: Geography, people: list[LsoaPeople], folder: Path) -> D
         neighbourhoods=write_neighbourhoods(geography, folder),
         imd=write_imd(geography, people, folder),
         census=write_census(geography, people, folder),
+        crime=write_street_files(crime, geography, folder / "street_crime") if crime is not None else [],
     )
