@@ -148,10 +148,11 @@ def line_chart(
             )
         )
         tick += step
-    # Label every month when they fit, else every second, third... month.
+    # Label every month when they fit, else every second, third... month, counting back
+    # from the last so that the latest month always has its label.
     every = max(1, math.ceil(n / 12))
     for i, label in enumerate(labels):
-        if i % every == 0 or i == n - 1:
+        if (n - 1 - i) % every == 0:
             body.append(
                 format_html(
                     '<text class="bb-chart__label" x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',

@@ -41,6 +41,8 @@ def test_crime_profiles_are_accessible_and_the_map_draws(browser_context: Any, s
     # Two places in December 2022: High Street (2 crimes) and the park (1).
     assert page.get_attribute("#crime-map", "data-bb-features") == "2"
     assert page.locator("#crime-map path.leaflet-interactive").count() == 2
+    # The neighbourhood's three LSOAs are outlined under them (not interactive: the points are).
+    assert page.locator("#crime-map .leaflet-overlay-pane path:not(.leaflet-interactive)").count() == 3
     assert page.get_attribute("#crime-map", "tabindex") == "0"
     # Both charts are images named by their titles; their tables follow them.
     assert page.locator("svg[role=img]").count() == 2

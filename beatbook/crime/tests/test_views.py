@@ -144,7 +144,12 @@ def test_map_points_and_top_locations(small: SmallForce) -> None:
     ]
     assert "3 crimes and incidents at 2 places." in section(html, "crime-map-totals")
     assert 'data-points-url="/staff/crime/neighbourhood/TST-N1/points.geojson?month=2022-12"' in html
-    assert 'data-outline-url="/staff/areas/neighbourhood/TST-N1/lsoas.geojson"' in html
+    outlines = "/api/v1/areas/geojson?level=lsoa&amp;within=TST-N1&amp;within_level=neighbourhood"
+    assert f'data-outline-url="{outlines}"' in html
+    # That address gives the neighbourhood's three LSOAs to the officer.
+    client = as_user(small, "officer")
+    features = client.get(outlines.replace("&amp;", "&")).json()["features"]
+    assert sorted(f["id"] for f in features) == ["lsoa/E01900001", "lsoa/E01900002", "lsoa/E01900003"]
 
 
 def test_period_and_map_choices_without_javascript(small: SmallForce) -> None:

@@ -34,7 +34,7 @@
 
   function radiusFor(count) {
     // Area proportional to the count, so that four crimes look four times as big as one.
-    return Math.min(22, 3 + 2.5 * Math.sqrt(count));
+    return Math.min(20, 2 + 2 * Math.sqrt(count));
   }
 
   function tooltipFor(feature, word) {
@@ -110,7 +110,7 @@
                 weight: 1,
                 opacity: 1,
                 fillColor: POINT,
-                fillOpacity: 0.6,
+                fillOpacity: 0.5,
               });
             },
             onEachFeature: function (feature, layer) {
