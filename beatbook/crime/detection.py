@@ -439,7 +439,10 @@ def flaggable_areas(user: Any) -> QuerySet[Area]:
     policing area and everything in it, analysts and administrators their whole force."""
     if not can_raise_flags(user):
         return Area.objects.none()
-    return areas_for_user(user).filter(level__in=FLAG_LEVELS)
+    largest_first = Case(
+        *(When(level=level, then=index) for index, level in enumerate(FLAG_LEVELS)), output_field=IntegerField()
+    )
+    return areas_for_user(user).filter(level__in=FLAG_LEVELS).order_by(largest_first, "name", "code")
 
 
 # --- The list ---------------------------------------------------------------------------------
@@ -507,8 +510,8 @@ def immediate_response(
             )
             by_area.setdefault(area.pk, AreaFlags(area=area)).statistical.append(flag)
 
-    for flag in manual_flags(scope, manual_where if manual_where is not None else active_in_month_q(month)):
-        by_area.setdefault(flag.area_id, AreaFlags(area=flag.area)).manual.append(flag)
+    for incident in manual_flags(scope, manual_where if manual_where is not None else active_in_month_q(month)):
+        by_area.setdefault(incident.area_id, AreaFlags(area=incident.area)).manual.append(incident)
 
     flagged = sorted(by_area.values(), key=lambda item: (item.strongest, item.area.name, item.area.code))
     return ImmediateResponse(
