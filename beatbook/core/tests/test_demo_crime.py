@@ -41,6 +41,7 @@ from beatbook.core.demo.files import write_street_files
 from beatbook.core.demo.geography import Geography, build_geography
 from beatbook.core.demo.population import LsoaPeople, synthesise
 from beatbook.crime import storage
+from beatbook.crime.detection import immediate_response
 from beatbook.crime.detector import detect
 from beatbook.crime.importers.street import import_crime
 from beatbook.crime.models import CrimeCount, CrimeImport
@@ -425,3 +426,15 @@ def test_importing_the_demo_files_again_changes_nothing(
     report = import_crime([tmp_path], commit=True, force_code=FORCE_CODE)
     assert (report.created, report.updated, report.unchanged) == (0, 0, 36)
     assert list(CrimeCount.objects.filter(force=demo.force).order_by("pk").values_list("pk", "count")) == before
+
+
+@pytest.mark.django_db
+def test_immediate_response_lists_only_the_planted_neighbourhood(demo: DemoResult) -> None:
+    """The detector on the imported counts (beatbook.crime.detection), neighbourhood level, 2026-09."""
+    result = immediate_response(force=demo.force, month=LATEST_MONTH, level=Level.NEIGHBOURHOOD)
+    assert result.has_data and result.areas_checked == 12 and result.not_enough_history == []
+    flags = [(item.area.name, flag.measure) for item in result.flagged for flag in item.statistical]
+    assert flags == [("Greyfriars", "asb")]
+    flag = result.flagged[0].statistical[0]
+    assert flag.observed >= 2.5 * flag.expected
+    assert [c.name for c in flag.categories] == ["Anti-social behaviour"]
