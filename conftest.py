@@ -223,3 +223,12 @@ def _default_language() -> Any:
 
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _crime_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Crime Parquet files written by tests go to a temporary folder, never to var/crime."""
+    from django.test import override_settings
+
+    with override_settings(CRIME_DATA_DIR=tmp_path_factory.mktemp("crime-data")):
+        yield
