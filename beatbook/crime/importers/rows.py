@@ -157,18 +157,30 @@ def _sql_number_check(name: str, low: float, high: float) -> str:
     )
 
 
-# For a row of the batch table (values trimmed, empty as NULL) joined to its file's
-# expected month `f.month_key`: the column of the first broken rule, or NULL.
-SQL_PROBLEM = f"""CASE
-    WHEN b.month IS NULL OR b.month <> f.month_key THEN 'Month'
-    {" ".join(f"WHEN b.{name} IS NULL THEN '{COLUMN_OF[name]}'" for name in REQUIRED)}
-    WHEN b.longitude IS NULL AND b.latitude IS NOT NULL THEN 'Longitude'
-    WHEN b.latitude IS NULL AND b.longitude IS NOT NULL THEN 'Latitude'
-    WHEN {_sql_number_check("b.longitude", *LONGITUDE_RANGE)} THEN 'Longitude'
-    WHEN {_sql_number_check("b.latitude", *LATITUDE_RANGE)} THEN 'Latitude'
-    WHEN b.category IS NULL THEN 'Crime type'
-    {" ".join(f"WHEN length(b.{name}) > {limit} THEN '{COLUMN_OF[name]}'" for name, limit in MAX_LENGTHS.items())}
+# DuckDB checks in two places. Rules about a single row are counted while the file is
+# read and grouped (SQL_ROW_PROBLEM, on the cleaned row); rules about values that are part
+# of the grouping key are checked on the groups (SQL_GROUP_PROBLEM, with the file's
+# expected month as `f.month_key`). Each gives the column of the first broken rule, or NULL.
+SQL_ROW_PROBLEM = f"""CASE
+    {" ".join(f"WHEN {name} IS NULL THEN '{COLUMN_OF[name]}'" for name in REQUIRED)}
+    WHEN longitude IS NULL AND latitude IS NOT NULL THEN 'Longitude'
+    WHEN latitude IS NULL AND longitude IS NOT NULL THEN 'Latitude'
+    WHEN {_sql_number_check("longitude", *LONGITUDE_RANGE)} THEN 'Longitude'
+    WHEN {_sql_number_check("latitude", *LATITUDE_RANGE)} THEN 'Latitude'
 END"""
+SQL_GROUP_PROBLEM = f"""CASE
+    WHEN g.month IS NULL OR g.month <> f.month_key THEN 'Month'
+    WHEN g.category IS NULL THEN 'Crime type'
+    {" ".join(f"WHEN length(g.{name}) > {limit} THEN '{COLUMN_OF[name]}'" for name, limit in MAX_LENGTHS.items())}
+END"""
+
+
+def sql_cleaned(source: str, *, keep_filename: bool = True) -> str:
+    """SELECT the columns of `source` (a read_csv call) trimmed, with empty values as NULL."""
+    columns = [f"nullif(trim({name}), '') AS {name}" for name in FIELDS if name != "lsoa_name"]
+    if keep_filename:
+        columns.append("filename")
+    return f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608 (fixed names; the caller builds `source`)
 
 
 def records(local: Path, *, label: str) -> Iterator[tuple[int, list[str]]]:

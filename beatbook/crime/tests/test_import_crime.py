@@ -470,7 +470,8 @@ def test_small_file_counts_links_and_parquet(testshire: Any, run: Importer, crim
     assert sorted(p.crime_id or "" for p in abbey) == ["a1c1", "a1c2", "a1c3"]
     assert storage.read_points("TESTSHIRE", ["2023-02"]) == []
     audit = AuditEvent.objects.get(action="import.street_crime")
-    assert audit.force_id == testshire.force.pk and audit.after["months"] == ["2023-01"]
+    assert audit.force_id == testshire.force.pk
+    assert audit.after is not None and audit.after["months"] == ["2023-01"]
 
 
 @pytest.mark.parametrize(
