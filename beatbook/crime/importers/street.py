@@ -25,6 +25,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,6 +52,7 @@ KIND = "street crime"
 # enough that a batch (held in memory as a temporary table) stays well under a gigabyte.
 BATCH_TEXT_BYTES = 384 * 1024 * 1024
 ASB = "Anti-social behaviour"
+SQLITE_CACHE_KIB = -256 * 1024  # negative: KiB, as SQLite's PRAGMA cache_size reads it
 _IMPORT_FIELDS = (
     "source",
     "sha256",
@@ -159,7 +161,8 @@ def import_crime(
     try:
         with tempfile.TemporaryDirectory(prefix="beatbook-crime-") as work, import_transaction(commit):
             importer = _Importer(report, staging=staging, work=Path(work), show_progress=show_progress)
-            importer.run(discovery.files, force_code)
+            with _bulk_write_settings():
+                importer.run(discovery.files, force_code)
             if staging is not None:
                 transaction.on_commit(staging.publish)
     except BaseException:
@@ -168,6 +171,28 @@ def import_crime(
         raise
     report.committed = commit
     return report
+
+
+@contextmanager
+def _bulk_write_settings() -> Iterator[None]:
+    """On SQLite, a larger page cache while the counts are inserted (set back afterwards).
+
+    The counts table has seven B-trees (the table and six indexes); with SQLite's default
+    2 MB cache their pages are re-read for every few rows. Measured: a fifth faster.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        row = cursor.fetchone()
+        previous = int(row[0]) if row else -2000
+        cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous}")
 
 
 class _Importer:
@@ -188,6 +213,7 @@ class _Importer:
         self.batches = 0
         self.by_force: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self.forces: dict[int, Area] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crime-parquet")
 
     # --- which force, which files ---------------------------------------------------------
 
@@ -266,6 +292,7 @@ class _Importer:
                 bar.update(len(batch))
         finally:
             bar.close()
+            self.pool.shutdown(wait=True)
             self.duck.close()
         self._audit()
 
@@ -317,19 +344,33 @@ class _Importer:
             self._ensure_names()
             self._load_lsoas({p.force.pk for p in batch})
             stats = self._stats()
-        with self._timed("database"):
-            self._write_counts(batch)
-            self._record_imports(batch, stats)
+        # The Parquet files are written by DuckDB in a second thread while this one feeds
+        # the database: the two overlap (measured: the import of the national year takes
+        # the database time plus a little, not the sum).
+        parquet: Future[float] | None = None
+        out = self.work / f"parquet-{self.batches}"
         if self.staging is not None:
-            with self._timed("parquet"):
-                self._write_parquet(batch)
+            parquet = self.pool.submit(self._write_parquet, batch, out)
+        try:
+            with self._timed("database"):
+                self._write_counts(batch)
+                self._record_imports(batch, stats)
+        except BaseException:
+            if parquet is not None:
+                wait([parquet])
+            raise
+        if parquet is not None:
+            with self._timed("parquet_wait"):
+                self.report.timings["parquet"] = round(self.report.timings.get("parquet", 0.0) + parquet.result(), 3)
+            self._stage_parquet(batch, out)
         for pending in batch:
             self._drop_copy(pending.file)
         self.duck.execute("DROP TABLE IF EXISTS g")
 
     def _files_table(self, batch: list[_Pending]) -> None:
         self.duck.execute(
-            "CREATE OR REPLACE TEMP TABLE files AS SELECT unnest($ids) AS file_id, unnest($names) AS filename, "
+            # Not TEMP: the Parquet writer's cursor (another connection) reads it too.
+            "CREATE OR REPLACE TABLE files AS SELECT unnest($ids) AS file_id, unnest($names) AS filename, "
             "unnest($keys) AS month_key, unnest($months) AS month_date, unnest($forces) AS force_id",
             {
                 "ids": [p.file_id for p in batch],
@@ -589,14 +630,14 @@ class _Importer:
         CrimeImport.objects.bulk_create(created)
         CrimeImport.objects.bulk_update(updated, [*_IMPORT_FIELDS])
 
-    def _write_parquet(self, batch: list[_Pending]) -> None:
+    def _write_parquet(self, batch: list[_Pending], out: Path) -> float:
         """A second scan of the batch's files, straight into one Parquet file per force-month.
 
+        Runs in the worker thread on its own DuckDB cursor; returns the seconds it took.
         Measured: reading the CSV again costs less than keeping every row in a DuckDB table
         between the check and this write.
         """
-        assert self.staging is not None
-        out = self.work / f"parquet-{self.batches}"
+        started = time.perf_counter()
         select = ", ".join(
             "f.month_date AS month"
             if name == "month"
@@ -606,10 +647,19 @@ class _Importer:
             for name, kind in storage.PARQUET_COLUMNS
         )
         rows_of_batch = rows.sql_cleaned(self._read_csv(batch, rejects=False))
-        self.duck.execute(
-            f"COPY (SELECT {select}, f.file_id FROM ({rows_of_batch}) r JOIN files f USING (filename)) "  # noqa: S608
-            f"TO '{_sql_text(str(out))}' ({storage.PARQUET_OPTIONS}, PARTITION_BY (file_id))"
-        )
+        cursor = self.duck.cursor()
+        try:
+            cursor.execute(
+                f"COPY (SELECT {select}, f.file_id FROM ({rows_of_batch}) r JOIN files f USING (filename)) "  # noqa: S608
+                f"TO '{_sql_text(str(out))}' ({storage.PARQUET_OPTIONS}, PARTITION_BY (file_id))"
+            )
+        finally:
+            cursor.close()
+        return time.perf_counter() - started
+
+    def _stage_parquet(self, batch: list[_Pending], out: Path) -> None:
+        """Move each force-month's file to the staging folder (moved into place on commit)."""
+        assert self.staging is not None
         for pending in batch:
             target = self.staging.target(pending.force.code, pending.file.month)
             parts = sorted((out / f"file_id={pending.file_id}").glob("*.parquet"))
