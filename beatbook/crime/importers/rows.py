@@ -121,7 +121,8 @@ def _open(local: Path, *, label: str) -> TextSource:
 
 def check_row(values: list[str], month_key: str) -> tuple[str, str] | None:
     """The first broken rule of a row as (column, message), or None. Same order as `SQL_PROBLEM`."""
-    cleaned = {name: values[i].strip() for i, name in enumerate(FIELDS)}
+    # Spaces only, as DuckDB's trim(): a tab or no-break space is part of the value.
+    cleaned = {name: values[i].strip(" ") for i, name in enumerate(FIELDS)}
     month = cleaned["month"]
     if month != month_key:
         if not _MONTH.fullmatch(month):

@@ -31,7 +31,7 @@ from beatbook.areas.importers.boundaries import import_boundaries
 from beatbook.areas.models import Area, Level
 from beatbook.core.imports import ImportFailed
 from beatbook.crime import storage
-from beatbook.crime.importers import rows
+from beatbook.crime.importers import rows, street
 from beatbook.crime.importers.street import CrimeImportReport, force_slug, import_crime
 from beatbook.crime.models import CrimeCategory, CrimeCount, CrimeImport, CrimeOutcome
 
@@ -495,6 +495,8 @@ def test_small_file_counts_links_and_parquet(testshire: Any, run: Importer, crim
         ("E01900004,Brookside", "E01900004E01900004,Brookside", 7, "LSOA code", "longer than 12"),
         ('"Reported late, by a neighbour"', '"Reported late, by a neighbour",extra', 7, None, "13 columns"),
         ("a1c6,2023-01", "a1c6,2023-1", 9, "Month", "not a month"),
+        # Spaces around a value are ignored; a tab is not (DuckDB and Python agree).
+        ("-1.190000,52.610000", " -1.190000 ,\t52.610000", 7, "Latitude", "not a number"),
     ],
 )
 def test_row_rules_name_the_physical_line_and_column(
@@ -669,6 +671,19 @@ def test_command_json_and_failure(testshire: Any, tmp_path: Path, settings: Any)
         "field": "Latitude",
         "error": "'north' is not a number",
     }
+
+
+def test_many_batches(testshire: Any, run: Importer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One file per DuckDB batch: the per-batch tables are rebuilt and the names cached across them.
+    monkeypatch.setattr(street, "BATCH_TEXT_BYTES", 1)
+    months = ["2023-01", "2023-02", "2023-03"]
+    paths = [write(tmp_path, f"{m}-testshire-street.csv", jan_text().replace("2023-01", m)) for m in months]
+    report = run(paths)
+    assert (report.created, report.read, report.counts_written) == (3, 21, 18)
+    assert {
+        f"{m:%Y-%m}": n for m, n in CrimeCount.objects.values_list("month").annotate(n=Sum("count"))
+    } == dict.fromkeys(months, 7)
+    assert storage.stored_months("TESTSHIRE") == [date(2023, m, 1) for m in (1, 2, 3)]
 
 
 def test_progress_bar_runs(testshire: Any, run: Importer, capsys: pytest.CaptureFixture[str]) -> None:
