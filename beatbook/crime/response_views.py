@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from beatbook.accounts.access import areas_for_user, user_force
@@ -27,6 +28,14 @@ from beatbook.areas.models import Area, Level
 from . import detection, services
 from .forms import ChooserForm, IncidentFlagForm
 from .models import IncidentFlag
+
+# How one area of each level is named in a sentence ("3 neighbourhood areas checked").
+LEVEL_NOUNS = {
+    Level.FORCE: gettext_lazy("force"),
+    Level.NPA: gettext_lazy("policing"),
+    Level.NEIGHBOURHOOD: gettext_lazy("neighbourhood"),
+    Level.LSOA: gettext_lazy("LSOA"),
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -70,7 +79,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "result": result,
         "force": force,
-        "level_label": Level(level).label,
+        "level_noun": LEVEL_NOUNS[Level(level)],
         "month": month,
         "has_months": bool(months),
         "can_raise": detection.can_raise_flags(user),

@@ -157,6 +157,16 @@ def own_token(world: World, persona: str) -> dict[str, Any]:
     return {"pk": world.tokens[owner].pk}
 
 
+def new_incident_flag(world: World, persona: str) -> dict[str, Any]:
+    """A fresh open flag on neighbourhood A for each persona to try to close."""
+    import datetime as dt
+
+    from beatbook.crime.models import IncidentFlag
+
+    flag = IncidentFlag.objects.create(area=world.tree.nbhd_a, title="Matrix", starts_on=dt.date(2024, 7, 1))
+    return {"pk": flag.pk}
+
+
 MATRIX: dict[str, list[Case]] = {
     # Public site and language choice.
     "public:home": [Case("home", EVERYONE)],
@@ -193,6 +203,18 @@ MATRIX: dict[str, list[Case]] = {
     "areas:geojson": area_page_cases(),
     "crime:profile": area_page_cases(),
     "crime:points": area_page_cases(),
+    # Immediate response: everyone signed in sees their own areas; partners cannot mark or close.
+    "immediate_response:list": [Case("list", SIGNED_IN)],
+    "immediate_response:flag_create": [Case("form", expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, DENY, ALLOW, ALLOW))],
+    "immediate_response:flag_close": [
+        Case(
+            "close A's flag (POST)",
+            expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY),
+            kwargs=new_incident_flag,
+            method="post",
+            redirects_to=("immediate_response:list",),
+        )
+    ],
     # JSON API.
     "api/v1/": [Case("root (no page)", NOBODY)],
     "api/v1/openapi.json": [Case("schema", EVERYONE)],

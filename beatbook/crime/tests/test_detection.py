@@ -230,7 +230,8 @@ def test_scope_limits_areas(area_tree, users):
     other = detection.immediate_response_for_user(users.officer_b, month=AS_OF, level=Level.NEIGHBOURHOOD)
     assert other is not None and [i.area.code for i in other.flagged] == ["NB-B"]
     # An officer sees no policing areas, so none is tested at that level.
-    assert detection.immediate_response_for_user(users.officer_a, month=AS_OF, level=Level.NPA).areas_checked == 0
+    npa = detection.immediate_response_for_user(users.officer_a, month=AS_OF, level=Level.NPA)
+    assert npa is not None and npa.areas_checked == 0
     analyst = detection.immediate_response_for_user(users.analyst, month=AS_OF, level=Level.NEIGHBOURHOOD)
     assert analyst is not None and analyst.areas_checked == 3
 
