@@ -15,9 +15,11 @@ Noufaily et al. 2013, Stat Med 32:1206), for one area, one measure and the month
    months either side: up to 9 reference months, 3 in each earlier year) and the other nine
    calendar months in three blocks of three. The expected count for t is the model's
    value for the same season at time t, so it allows for the season and for the area's
-   rise or fall over the three years. A weak ridge penalty (prior s.d. 2 on the log scale)
-   on the seasonal and trend terms keeps sparse series (zeros in a season) finite; with
-   ordinary counts it changes nothing visible.
+   rise or fall over the three years. Weak ridge penalties (prior s.d. 2 on the log scale
+   for the seasonal terms, 0.5 a year for the trend) keep sparse series (zeros in a season,
+   one event in three years) finite and stop a trend being extrapolated from a handful of
+   events; with ordinary counts they change nothing visible (a trend is then fitted from
+   tens of events a month, hundreds of times the prior's weight).
 3. Overdispersion: the Pearson statistic over the baseline months, divided by its degrees
    of freedom, floored at 1 (quasi-Poisson: the variance is phi times the mean).
 4. Predictive distribution of the count at t: negative binomial with that mean and
@@ -53,8 +55,10 @@ BoolArray = NDArray[np.bool_]
 _POISSON_EPSILON = 1e-9
 _MAX_LOG_MEAN = 30.0
 _MIN_LOG_MEAN = -30.0
-# Rows per block of probability tables (memory: rows x 36 nodes x table length).
+# Rows per block of probability tables, and at most this many cells (rows x quadrature
+# nodes x table length) per block: about 16 MB a temporary array.
 _CHUNK = 64
+_CELLS = 2_000_000
 
 
 class Status(StrEnum):
@@ -71,7 +75,8 @@ class DetectorConfig:
     min_years: int = 2  # fewer years of history than this: no statistical flag
     min_observed: int = 5  # never flag a count below this
     min_excess: float = 3.0  # never flag a count less than this above expected
-    ridge: float = 0.25  # prior precision on the seasonal and trend terms (s.d. 2)
+    season_ridge: float = 0.25  # prior precision on the seasonal terms (s.d. 2 on the log scale)
+    trend_ridge: float = 4.0  # prior precision on the trend (s.d. 0.5 on the log scale per year)
     quadrature_nodes: int = 12  # for the uncertainty of the expected count
     dispersion_nodes: int = 3  # for the uncertainty of phi
     max_iterations: int = 50
@@ -272,8 +277,9 @@ def design_matrix(config: DetectorConfig) -> tuple[FloatArray, NDArray[np.int64]
 def _fit(y: FloatArray, observed: FloatArray, x: FloatArray, config: DetectorConfig) -> tuple[FloatArray, FloatArray]:
     """Penalised Poisson regression for every row of y at once (IRLS). Returns (beta, cov/phi)."""
     n, p = y.shape[0], x.shape[1]
-    penalty = np.full(p, config.ridge)
+    penalty = np.full(p, config.season_ridge)
     penalty[0] = 0.0
+    penalty[-1] = config.trend_ridge
     penalty_matrix = np.diag(penalty)
     weight_sum = observed.sum(axis=1)
     mean_y = (y * observed).sum(axis=1) / np.maximum(weight_sum, 1.0)
@@ -428,8 +434,14 @@ def _predictive_cdfs(
     while len(pending):
         pending = pending[np.argsort(reach[pending], kind="stable")]
         short: list[int] = []
-        for start in range(0, len(pending), _CHUNK):
-            part = pending[start : start + _CHUNK]
+        start = 0
+        while start < len(pending):
+            # As many rows as fit the cell budget at the longest table among them (sorted).
+            nodes = config.quadrature_nodes * config.dispersion_nodes
+            longest = int(reach[pending[min(start + _CHUNK, len(pending)) - 1]]) + 1
+            size = max(1, min(_CHUNK, _CELLS // (nodes * longest)))
+            part = pending[start : start + size]
+            start += size
             k_max = int(reach[part].max())
             block = predictive_cdf_table(
                 expected[part],
