@@ -160,7 +160,8 @@ class StatisticalFlag:
                 "Up %(rise)s (%(percent)s%%)."
             )
         text = text % values
-        rising = [c for c in self.categories if c.rise > 0]
+        # A category up by less than one crime did not "rise" in any sense worth reading.
+        rising = [c for c in self.categories if c.rise >= 1.0]
         if rising:
             parts = [
                 _("%(name)s %(observed)s (about %(expected)s expected)")

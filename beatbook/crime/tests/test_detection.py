@@ -155,6 +155,9 @@ def test_planted_surges_are_flagged_with_explanations(area_tree):
     assert f"usual range {crime.lower} to {crime.upper}" in text
     assert "1% chance" in text
     assert f"Rose most: {VIOLENCE} {crime.categories[0].observed}" in text
+    for change in crime.categories[1:]:
+        # Categories up by less than one crime are not named.
+        assert (f"{change.name} {change.observed} (about" in text) == (change.rise >= 1), change
 
     (asb,) = by_code["NB-B"].statistical
     assert asb.measure == ASB
