@@ -92,17 +92,39 @@ class CrimeCount(models.Model):
     `lsoa_code` is as published (blank when the row had no LSOA); `lsoa` is set only when
     that code is an LSOA of this force, so force totals include every published row while
     area profiles count only the force's own LSOAs.
+
+    This table is derived: the importer rebuilds a force-month's rows from its file. A
+    national year is millions of rows, and database foreign-key checks and single-column
+    indexes more than doubled the PostgreSQL import time (bench/RESULTS.md), so the keys
+    are not enforced by the database and only the composite indexes are kept; the importer
+    writes only ids it has just looked up, and Django still cascades deletes.
     """
 
-    force = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="crime_counts")
+    force = models.ForeignKey(
+        "areas.Area", on_delete=models.CASCADE, related_name="crime_counts", db_constraint=False, db_index=False
+    )
     month = models.DateField()
     lsoa = models.ForeignKey(
-        "areas.Area", null=True, blank=True, on_delete=models.SET_NULL, related_name="lsoa_crime_counts"
+        "areas.Area",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lsoa_crime_counts",
+        db_constraint=False,
+        db_index=False,
     )
     lsoa_code = models.CharField(max_length=12, blank=True)
-    category = models.ForeignKey(CrimeCategory, on_delete=models.PROTECT, related_name="counts")
+    category = models.ForeignKey(
+        CrimeCategory, on_delete=models.PROTECT, related_name="counts", db_constraint=False, db_index=False
+    )
     outcome = models.ForeignKey(
-        CrimeOutcome, null=True, blank=True, on_delete=models.PROTECT, related_name="counts"
+        CrimeOutcome,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="counts",
+        db_constraint=False,
+        db_index=False,
     )
     count = models.PositiveIntegerField()
 
