@@ -1,6 +1,6 @@
 """Crime and anti-social behaviour from data.police.uk street-level files.
 
-The database keeps monthly counts (LSOA × month × category × last outcome): small enough
+The database keeps monthly counts (LSOA, month, category and last outcome): small enough
 for any query a profile or the detector makes, on SQLite or PostgreSQL. The individual
 rows, which only the point map needs, are kept as one Parquet file per force-month under
 settings.CRIME_DATA_DIR and read with DuckDB. ARCHITECTURE.md gives the measurements.
