@@ -1,0 +1,130 @@
+"""Every page of the demo, found from the URL resolver, opened in Chromium with axe-core.
+
+The table below names, for each URL pattern, who opens it and at which demo address, or why
+it is not a page (JSON, GeoJSON, a POST-only action). A new URL pattern missing from the
+table fails the test, so no page can escape the accessibility check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from beatbook.accounts.models import Role, User
+from beatbook.areas.models import Area, Level
+from beatbook.crime.models import IncidentFlag
+
+from .browser import assert_accessible
+from .test_authorization_matrix import all_routes
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+NOT_PAGES = {
+    "accounts:logout": "POST only (the header's sign-out button)",
+    "accounts:token_revoke": "POST only",
+    "immediate_response:flag_close": "POST only",
+    "set_language": "POST only (the footer's language form)",
+    "areas:geojson": "GeoJSON for the map",
+    "crime:points": "GeoJSON for the crime map",
+}
+
+
+class Demo:
+    def __init__(self) -> None:
+        from beatbook.core.demo import build_demo
+
+        self.result = build_demo(seed=2026)
+        self.force: Area = self.result.force
+        self.users = {u.role: u for u in User.objects.filter(username__in=[x.username for x in self.result.logins])}
+        self.officer = self.users[Role.OFFICER]
+        self.commander = self.users[Role.COMMANDER]
+        assert self.officer.area is not None and self.commander.area is not None
+        self.neighbourhood: Area = self.officer.area
+        self.npa: Area = self.commander.area
+        lsoa = Area.objects.filter(level=Level.LSOA, parent=self.neighbourhood).order_by("code").first()
+        ward = Area.objects.filter(level=Level.WARD, force=self.force).order_by("code").first()
+        assert lsoa is not None and ward is not None
+        self.lsoa, self.ward = lsoa, ward
+
+
+Visit = tuple[str | None, list[str]]  # (role signing in, or None for anonymous; paths)
+
+PAGES: dict[str, Callable[[Demo], Visit]] = {
+    "public:home": lambda d: (None, ["/"]),
+    "accounts:login": lambda d: (None, ["/staff/login/"]),
+    "accounts:two_factor": lambda d: ("admin-unverified", ["/staff/two-factor/"]),
+    "accounts:two_factor_setup": lambda d: (Role.OFFICER, ["/staff/two-factor/setup/"]),
+    "accounts:password_change": lambda d: (Role.OFFICER, ["/staff/password/"]),
+    "accounts:users": lambda d: (Role.ADMIN, ["/staff/users/"]),
+    "accounts:user_create": lambda d: (Role.ADMIN, ["/staff/users/new/"]),
+    "accounts:user_edit": lambda d: (Role.ADMIN, [f"/staff/users/{d.officer.pk}/"]),
+    "accounts:audit": lambda d: (Role.ADMIN, ["/staff/audit/"]),
+    "accounts:tokens": lambda d: (Role.ANALYST, ["/staff/tokens/"]),
+    "areas:home": lambda d: (Role.COMMANDER, ["/staff/areas/"]),
+    "areas:profile": lambda d: (
+        Role.ANALYST,
+        [
+            f"/staff/areas/force/{d.force.code}/",
+            f"/staff/areas/npa/{d.npa.code}/",
+            f"/staff/areas/neighbourhood/{d.neighbourhood.code}/",
+            f"/staff/areas/lsoa/{d.lsoa.code}/",
+            f"/staff/areas/ward/{d.ward.code}/",
+        ],
+    ),
+    "areas:map": lambda d: (Role.COMMANDER, [f"/staff/areas/npa/{d.npa.code}/map/?measure=ethnic_group"]),
+    "crime:profile": lambda d: (
+        Role.ANALYST,
+        [
+            f"/staff/crime/force/{d.force.code}/",
+            f"/staff/crime/npa/{d.npa.code}/",
+            f"/staff/crime/neighbourhood/{d.neighbourhood.code}/",
+            f"/staff/crime/lsoa/{d.lsoa.code}/",
+        ],
+    ),
+    "immediate_response:list": lambda d: (Role.ANALYST, ["/staff/immediate-response/"]),
+    "immediate_response:flag_create": lambda d: (Role.OFFICER, ["/staff/immediate-response/flags/new/"]),
+}
+
+
+def test_every_url_pattern_is_a_page_here_or_named_as_not_a_page() -> None:
+    keys = {key for key in all_routes() if not key.startswith("api/")}
+    missing = sorted(keys - set(PAGES) - set(NOT_PAGES))
+    assert not missing, f"URL patterns neither walked nor explained: {missing}"
+    stale = sorted((set(PAGES) | set(NOT_PAGES)) - keys)
+    assert not stale, f"rows for URL patterns that no longer exist: {stale}"
+
+
+def _cookie_for(user: User, *, verified: bool) -> dict[str, str]:
+    from .browser import session_cookie
+
+    if verified:
+        return session_cookie(user)
+    client = Client()
+    client.force_login(user)  # signed in, but no one-time code entered yet
+    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+def test_every_page_of_the_demo_has_no_accessibility_violations(browser_context: Any, live_server: Any) -> None:
+    demo = Demo()
+    assert IncidentFlag.objects.count() == 0  # the list page shows the statistical flags only
+    contexts: dict[str | None, Any] = {}
+    for key, visit in PAGES.items():
+        role, paths = visit(demo)
+        if role not in contexts:
+            context = browser_context()
+            if role is not None:
+                admin_unverified = role == "admin-unverified"
+                user = demo.users[Role.ADMIN if admin_unverified else role]
+                cookie = _cookie_for(user, verified=not admin_unverified)
+                context.add_cookies([{**cookie, "url": live_server.url}])
+            contexts[role] = context
+        for path in paths:
+            page = contexts[role].new_page()
+            response = page.goto(path)
+            assert response is not None and response.status == 200, f"{key} {path}: {response and response.status}"
+            assert_accessible(page)
+            page.close()
