@@ -41,6 +41,8 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from beatbook.crime.importers.rows import HEADER as STREET_HEADER
+
 from .geography import Geography
 from .population import NATIONAL_LSOAS, LsoaPeople
 
@@ -56,20 +58,8 @@ SURGE_FACTOR = 3.0
 # A neighbourhood named after this ward is where the surge goes, when the seed makes one.
 SURGE_WARD = "Greyfriars"
 
-HEADER = (
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-)
+# The demo writes exactly the header the importer checks.
+HEADER = STREET_HEADER
 
 ASB = "Anti-social behaviour"
 VSO = "Violence and sexual offences"
