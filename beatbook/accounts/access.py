@@ -144,7 +144,4 @@ def can_use_api_tokens(user: Any) -> bool:
 
 
 def user_force(user: User) -> Area | None:
-    scope = user.area
-    if scope is None:
-        return None
-    return scope if scope.level == Level.FORCE else scope.force
+    return user.area.owning_force if user.area is not None else None

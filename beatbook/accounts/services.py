@@ -43,9 +43,7 @@ def _actor_label(actor: User | None) -> str:
 
 
 def _force_of(area: Area | None) -> Area | None:
-    if area is None:
-        return None
-    return area if area.level == Level.FORCE else area.force
+    return area.owning_force if area is not None else None
 
 
 def audit_record(

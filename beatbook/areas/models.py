@@ -70,6 +70,11 @@ class Area(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def owning_force(self) -> Area | None:
+        """The force this area is in: the area itself when it is a force."""
+        return self if self.level == Level.FORCE else self.force
+
 
 class Deprivation(models.Model):
     """English Indices of Deprivation 2019 for one LSOA (rank 1 is the most deprived)."""

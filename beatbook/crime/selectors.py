@@ -58,17 +58,13 @@ def months_between(start: date, end: date) -> list[date]:
     return [add_months(start, i) for i in range(max(0, count))]
 
 
-def force_of(area: Area) -> Area | None:
-    return area if area.level == Level.FORCE else area.force
-
-
 def available_months(area: Area) -> list[date]:
     """The months of crime data held for the area's force, oldest first.
 
     The months imported (one `CrimeImport` row each) say which months exist even where an
     area had no crime; without imports (counts written directly) the months with counts do.
     """
-    force = force_of(area)
+    force = area.owning_force
     if force is None:
         return []
     months = list(CrimeImport.objects.filter(force=force).order_by("month").values_list("month", flat=True))
@@ -304,7 +300,7 @@ def crime_summary(
     One aggregate query for the counts; every category and every month is present, with 0
     where there was none, so tables and JSON keep one shape.
     """
-    categories = category_weights(force_of(area))
+    categories = category_weights(area.owning_force)
     by_id = {c.id: c for c in categories}
     months = {m: MonthTotal(m) for m in months_between(start, end)}
     totals: dict[int, int] = defaultdict(int)
@@ -432,7 +428,7 @@ def crime_trend(area: Area, *, end: date, lsoa_filter: QuerySet[Area] | None = N
 
     Two aggregate queries (one when the area is the force).
     """
-    force = force_of(area)
+    force = area.owning_force
     current = (add_months(end, 1 - TREND_MONTHS), end)
     previous = (add_months(end, 1 - 2 * TREND_MONTHS), add_months(end, -TREND_MONTHS))
     categories = category_weights(force)
@@ -569,7 +565,7 @@ def crime_points(
     from . import storage  # DuckDB is loaded only for the maps
 
     found = PointSet(month=month, category=category, points=[])
-    force = force_of(area)
+    force = area.owning_force
     codes = lsoa_codes_within(area, lsoa_filter=lsoa_filter)
     if force is None or codes == []:
         return found

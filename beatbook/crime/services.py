@@ -18,16 +18,12 @@ from django.utils.translation import gettext as _
 
 from beatbook.accounts.models import User
 from beatbook.accounts.services import audit_record
-from beatbook.areas.models import Area, Level
+from beatbook.areas.models import Area
 
 from .detection import FLAG_LEVELS, can_raise_flags, flaggable_areas
 from .models import IncidentFlag
 
 TITLE_MAX_LENGTH = IncidentFlag._meta.get_field("title").max_length or 200
-
-
-def _force_of(area: Area) -> Area | None:
-    return area if area.level == Level.FORCE else area.force
 
 
 def _snapshot(flag: IncidentFlag) -> dict[str, Any]:
@@ -85,7 +81,7 @@ def incident_flag_raise(
         actor=actor,
         action="incident_flag.raise",
         obj=flag,
-        force=_force_of(area),
+        force=area.owning_force,
         after=_snapshot(flag),
         ip_address=ip_address,
     )
@@ -108,7 +104,7 @@ def incident_flag_close(*, actor: User | None, flag: IncidentFlag, ip_address: s
         actor=actor,
         action="incident_flag.close",
         obj=flag,
-        force=_force_of(flag.area),
+        force=flag.area.owning_force,
         before=before,
         after=_snapshot(flag),
         ip_address=ip_address,

@@ -167,7 +167,7 @@ def profile(request: HttpRequest, level: str, code: str) -> HttpResponse:
     limit = lsoa_limit(request.user, area)
     visible = areas_for_user(request.user)
     months = selectors.available_months(area)
-    categories = selectors.category_weights(selectors.force_of(area))
+    categories = selectors.category_weights(area.owning_force)
     form = PeriodForm(request.GET or None, months=months, categories=categories)
     context: dict[str, Any] = {
         "area": area,
@@ -235,7 +235,7 @@ def points(request: HttpRequest, level: str, code: str) -> HttpResponse:
     category = None
     slug = request.GET.get("category")
     if slug:
-        category = next((c for c in selectors.category_weights(selectors.force_of(area)) if c.slug == slug), None)
+        category = next((c for c in selectors.category_weights(area.owning_force) if c.slug == slug), None)
         if category is None:
             return JsonResponse({"detail": _("There is no crime type %(slug)s.") % {"slug": slug}}, status=400)
     found = selectors.crime_points(area, month=month, category=category, lsoa_filter=limit)
