@@ -22,6 +22,14 @@ Noufaily et al. 2013, Stat Med 32:1206), for one area, one measure and the month
    tens of events a month, hundreds of times the prior's weight).
 3. Overdispersion: the Pearson statistic over the baseline months, divided by its degrees
    of freedom, floored at 1 (quasi-Poisson: the variance is phi times the mean).
+   Past outbreaks are then down-weighted, as in Noufaily et al.: each baseline month's
+   Anscombe residual is taken from this first fit (1.5 (y^2/3 - mu^2/3) / (mu^1/6
+   sqrt(phi (1 - h))), h its leverage); a month whose residual r exceeds 2.58 (the 99.5%
+   point of the standard normal) gets weight r^-2, the others weight 1, the weights are
+   scaled to sum to the number of months observed, and the model is fitted once more with
+   them. phi is then the weighted Pearson statistic over the same degrees of freedom. So a
+   surge in an earlier year neither raises the expected count nor widens the range much,
+   and cannot hide a new surge of the same size.
 4. Predictive distribution of the count at t: negative binomial with that mean and
    variance phi * mean (Poisson when phi = 1), mixed over the uncertainty of the estimated
    mean (log-normal, with the variance of the fitted log mean at t, integrated by
@@ -80,6 +88,9 @@ class DetectorConfig:
     quadrature_nodes: int = 12  # for the uncertainty of the expected count
     dispersion_nodes: int = 3  # for the uncertainty of phi
     max_iterations: int = 50
+    # Past outbreaks: reference months whose Anscombe residual exceeds this (the 99.5% point
+    # of the standard normal, Noufaily et al. 2013) get weight residual^-2 in a second fit.
+    reweight_threshold: float = 2.58
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha < 0.5:
@@ -306,6 +317,35 @@ def _fit(y: FloatArray, observed: FloatArray, x: FloatArray, config: DetectorCon
     return beta, np.linalg.inv(information)
 
 
+def _fit_reweighted(
+    y: FloatArray, observed: FloatArray, x: FloatArray, df: FloatArray, config: DetectorConfig
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Fit, down-weight past outbreaks among the reference months, refit once (Noufaily et al. 2013).
+
+    Returns (beta, cov/phi, the weights used, fitted means). The Anscombe residual of each
+    month uses the first fit's dispersion (floored at 1) and leverage; months with a residual
+    above `reweight_threshold` get weight residual^-2, the others 1, and the weights are
+    scaled to sum to the number of months observed. Rows with no such month keep the first fit.
+    """
+    beta, covariance = _fit(y, observed, x, config)
+    mu = np.exp(np.clip(beta @ x.T, _MIN_LOG_MEAN, _MAX_LOG_MEAN))
+    phi = np.maximum((observed * (y - mu) ** 2 / mu).sum(axis=1) / df, 1.0)
+    # Leverage h = mu x' (X'WX + P)^-1 x, from the penalised information of the first fit.
+    leverage = mu * np.einsum("mi,nij,mj->nm", x, covariance, x)
+    spread = np.sqrt(phi[:, None] * np.maximum(1.0 - leverage, 1e-6)) * mu ** (1.0 / 6.0)
+    residual = 1.5 * (y ** (2.0 / 3.0) - mu ** (2.0 / 3.0)) / spread
+    outlying = (observed > 0) & (residual > config.reweight_threshold)
+    weights = observed.copy()
+    rows = np.flatnonzero(outlying.any(axis=1))
+    if len(rows) == 0:
+        return beta, covariance, weights, mu
+    omega = np.where(outlying[rows], 1.0 / np.where(outlying[rows], residual[rows], 1.0) ** 2, 1.0) * observed[rows]
+    weights[rows] = omega * (observed[rows].sum(axis=1) / omega.sum(axis=1))[:, None]
+    beta[rows], covariance[rows] = _fit(y[rows], weights[rows], x, config)
+    mu[rows] = np.exp(np.clip(beta[rows] @ x.T, _MIN_LOG_MEAN, _MAX_LOG_MEAN))
+    return beta, covariance, weights, mu
+
+
 def detect(counts: FloatArray, config: DetectorConfig | None = None) -> Detection:
     """Test the last month (column) of each row of `counts` against that row's history.
 
@@ -385,10 +425,10 @@ def _test_rows(
     total = (y * observed).sum(axis=1)
     nonzero = total > 0
     if nonzero.any():
-        beta, covariance = _fit(y[nonzero], observed[nonzero], x, config)
-        mu = np.exp(np.clip(beta @ x.T, _MIN_LOG_MEAN, _MAX_LOG_MEAN))
+        y_nz = y[nonzero]
         df[nonzero] = np.maximum(observed[nonzero].sum(axis=1) - p, 1.0)
-        pearson = (observed[nonzero] * (y[nonzero] - mu) ** 2 / mu).sum(axis=1)
+        beta, covariance, weights, mu = _fit_reweighted(y_nz, observed[nonzero], x, df[nonzero], config)
+        pearson = (weights * (y_nz - mu) ** 2 / mu).sum(axis=1)
         raw_phi[nonzero] = pearson / df[nonzero]
         expected[nonzero] = np.exp(beta[:, 0])
         unit_variance[nonzero] = covariance[:, 0, 0]
