@@ -41,7 +41,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from beatbook.crime.importers.rows import HEADER as STREET_HEADER
+from beatbook.crime.street_format import HEADER as STREET_HEADER
 
 from .geography import Geography
 from .population import NATIONAL_LSOAS, LsoaPeople

@@ -17,21 +17,8 @@ from pathlib import Path
 from beatbook.core.imports import ImportFailed, TextSource
 
 from ..models import CrimeCategory, CrimeCount, CrimeOutcome
+from ..street_format import HEADER
 
-HEADER = (
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-)
 # Names of the columns inside DuckDB (the header is checked separately, then skipped).
 FIELDS = (
     "crime_id",
