@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "beatbook.accounts",
     "beatbook.areas",
     "beatbook.crime",
+    "beatbook.activity",
     "beatbook.public",
 ]
 
