@@ -232,3 +232,33 @@ def _crime_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     with override_settings(CRIME_DATA_DIR=tmp_path_factory.mktemp("crime-data")):
         yield
+
+
+def reinstall_seeded_rows() -> None:
+    """Put back the rows data migrations install (crime categories, activity types, standards…).
+
+    A transactional test ends by emptying every table, so the next one on the same worker would
+    find no default activity types or standards. `serialized_rollback` cannot restore them here:
+    Playwright's sync API runs the test on other database connections than the one it saved.
+    The installs are idempotent, so running them before every transactional test is safe.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in (
+        ("beatbook.crime.migrations.0002_categories_and_harm_weights", "seed"),
+        ("beatbook.activity.migrations.0002_default_types_categories_standards", "install"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        reinstall_seeded_rows()

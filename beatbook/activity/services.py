@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +31,8 @@ from .demographics import validate_demographics
 from .models import Activity, ActivityArea, ActivityType, IssueCategory, Partner, Place, Standard
 
 MAX_LINKS = 10
+# The database refuses longer values (PostgreSQL; SQLite would keep them): say so on the field.
+TEXT_LIMITS = {"title": 200, "address": 300, "other_partners": 300}
 
 
 @dataclass
@@ -79,6 +82,9 @@ def _validate(data: ActivityData, *, force: Area, today: dt.date) -> None:
     def add(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
+    for name, limit in TEXT_LIMITS.items():
+        if len(getattr(data, name).strip()) > limit:
+            add(name, _("Use %(n)s characters or fewer.") % {"n": limit})
     if not data.type.active and data.type.pk is not None:
         add("type", _("“%(type)s” is no longer in use: choose another type.") % {"type": data.type.name})
     if timezone.is_naive(data.starts_at):
@@ -292,6 +298,103 @@ def activity_delete(*, actor: User | None, activity: Activity, ip_address: str |
         actor=actor, action="activity.delete", obj=activity, force=activity.force, before=before, ip_address=ip_address
     )
     activity.delete()
+
+
+# --- Many at once ------------------------------------------------------------------------------
+#
+# `activity_create` costs about twenty queries a record (savepoint, insert, three many-to-many
+# sets, the area links, an audit snapshot and event): the demo's two years of activity took 66 s
+# on PostgreSQL that way, and about 2 s in bulk. Each row is checked by the same functions, so the
+# rules are those of the forms, the API and the single-record path; only the writing differs (a
+# few multi-row INSERTs per batch, and one audit event per force for the batch).
+
+BULK_BATCH_SIZE = 500
+
+
+class RowsInvalid(Exception):
+    """Rows that break the rules: position in the batch → the error activity_create would raise."""
+
+    def __init__(self, errors: dict[int, ValidationError]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} activities are not valid")
+
+
+@transaction.atomic
+def activities_create_many(
+    *, actor: User | None, rows: Sequence[tuple[ActivityData, str]], today: dt.date | None = None
+) -> list[Activity]:
+    """Record each (data, import key) as `activity_create` would; all or nothing.
+
+    Every row is checked before anything is written; RowsInvalid lists every row that fails.
+    """
+    today = today or timezone.localdate()
+    pending: list[tuple[Activity, ActivityData]] = []
+    errors: dict[int, ValidationError] = {}
+    for index, (data, key) in enumerate(rows):
+        try:
+            if not data.areas:
+                raise _field_error("areas", _("Choose at least one neighbourhood."))
+            force = _force_for(data.areas)
+            _check_may_record(actor, data.areas)
+            _validate(data, force=force, today=today)
+        except ValidationError as error:
+            errors[index] = error
+            continue
+        activity = Activity(force=force, recorded_by=actor, import_key=key)
+        _apply(activity, data)
+        pending.append((activity, data))
+    if errors:
+        raise RowsInvalid(errors)
+    # SQLite (3.35+) and PostgreSQL return the new primary keys from a bulk insert.
+    activities = Activity.objects.bulk_create([activity for activity, _data in pending], batch_size=BULK_BATCH_SIZE)
+    _write_relations_many(pending)
+    for force, count in sorted(Counter(a.force for a in activities).items(), key=lambda item: item[0].pk):
+        audit_record(
+            actor=actor,
+            action="activity.create_many",
+            object_type="activity.activity",
+            object_label=f"{count} activities",
+            force=force,
+            after={"created": count},
+        )
+    return activities
+
+
+def _write_relations_many(pending: list[tuple[Activity, ActivityData]]) -> None:
+    """The officers, partners, categories and area links of new activities, as `_write_relations` makes them."""
+    officers: list[Any] = []
+    partners: list[Any] = []
+    categories: list[Any] = []
+    links: list[ActivityArea] = []
+    for activity, data in pending:
+        officers += [
+            Activity.officers.through(activity_id=activity.pk, user_id=pk) for pk in {u.pk for u in data.officers}
+        ]
+        partners += [
+            Activity.partners.through(activity_id=activity.pk, partner_id=pk) for pk in {p.pk for p in data.partners}
+        ]
+        categories += [
+            Activity.issue_categories.through(activity_id=activity.pk, issuecategory_id=pk)
+            for pk in {c.pk for c in data.issue_categories}
+        ]
+        # The same rule as services._write_relations: a listed partner or one typed in.
+        with_partner = bool(data.partners) or bool(data.other_partners.strip())
+        links += [
+            ActivityArea(
+                activity_id=activity.pk,
+                area_id=area_id,
+                force_id=activity.force_id,
+                date=activity.date,
+                type_id=activity.type_id,
+                with_partner=with_partner,
+                priorities_set=activity.priorities_set,
+            )
+            for area_id in {a.pk for a in data.areas}
+        ]
+    Activity.officers.through.objects.bulk_create(officers, batch_size=BULK_BATCH_SIZE)
+    Activity.partners.through.objects.bulk_create(partners, batch_size=BULK_BATCH_SIZE)
+    Activity.issue_categories.through.objects.bulk_create(categories, batch_size=BULK_BATCH_SIZE)
+    ActivityArea.objects.bulk_create(links, batch_size=BULK_BATCH_SIZE)
 
 
 # --- Standards -------------------------------------------------------------------------------

@@ -23,4 +23,5 @@ api = NinjaAPI(
 )
 api.add_router("/areas", areas_router)
 api.add_router("/crime", "beatbook.crime.api.router")
+api.add_router("/", "beatbook.activity.api.router")
 api.add_router("/", accounts_router)

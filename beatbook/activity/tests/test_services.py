@@ -43,8 +43,8 @@ def test_an_officer_records_for_their_neighbourhood_and_the_link_copies_the_coun
     assert (link.area, link.force, link.type.slug) == (area_tree.nbhd_a, area_tree.force, "patch-walk")
     assert (link.date, link.with_partner, link.priorities_set) == (dt.date(2025, 6, 2), True, True)
     assert activity.recorded_by == users.officer_a and activity.force == area_tree.force
-    event = AuditEvent.objects.get(action="activity.create")
-    assert event.after["areas"] == ["NB-A"] and event.after["people_reached"] == 14
+    after = AuditEvent.objects.get(action="activity.create").after or {}
+    assert after["areas"] == ["NB-A"] and after["people_reached"] == 14
 
 
 def test_the_local_date_is_the_london_date_not_the_utc_date(area_tree):
@@ -135,7 +135,7 @@ def test_update_rewrites_the_links_and_is_audited(area_tree, users):
     link = ActivityArea.objects.get(activity=activity)
     assert (link.area, link.type.slug) == (area_tree.nbhd_c, "street-briefing")
     event = AuditEvent.objects.get(action="activity.update")
-    assert event.before["areas"] == ["NB-A"] and event.after["areas"] == ["NB-C"]
+    assert (event.before or {})["areas"] == ["NB-A"] and (event.after or {})["areas"] == ["NB-C"]
 
 
 def test_an_officer_cannot_edit_a_joint_activity_reaching_another_neighbourhood(area_tree, users):
@@ -175,7 +175,7 @@ def test_delete_is_audited_and_limited_to_editors(area_tree, users):
         services.activity_delete(actor=users.officer_b, activity=activity)
     services.activity_delete(actor=users.officer_a, activity=activity)
     assert not Activity.objects.exists() and not ActivityArea.objects.exists()
-    assert AuditEvent.objects.get(action="activity.delete").before["areas"] == ["NB-A"]
+    assert (AuditEvent.objects.get(action="activity.delete").before or {})["areas"] == ["NB-A"]
 
 
 # --- Standards -----------------------------------------------------------------------------
@@ -235,3 +235,11 @@ def test_a_standard_needs_a_type_and_a_minimum_of_one(area_tree, users):
         )
     assert set(caught.value.message_dict) == {"name", "types", "minimum", "period"}
     assert not Standard.objects.filter(force=area_tree.force, key="x").exists()
+
+
+def test_text_limits_are_the_columns_limits_and_are_checked(area_tree):
+    for name, limit in services.TEXT_LIMITS.items():
+        assert getattr(Activity._meta.get_field(name), "max_length", None) == limit, name
+    with pytest.raises(ValidationError) as caught:
+        _create(None, [area_tree.nbhd_a], title="x" * 201, address="y" * 301)
+    assert set(caught.value.message_dict) == {"title", "address"}

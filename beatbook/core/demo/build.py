@@ -22,11 +22,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from beatbook.accounts.models import AuditEvent, Role, User
 from beatbook.accounts.services import audit_record, two_factor_enrol, user_create
+from beatbook.activity.models import Activity
 from beatbook.areas.importers.boundaries import import_boundaries
 from beatbook.areas.importers.census import import_census
 from beatbook.areas.importers.imd import import_imd
@@ -37,6 +39,7 @@ from beatbook.crime import storage
 from beatbook.crime.importers.street import import_crime
 from beatbook.crime.models import CrimeCount, CrimeImport
 
+from .activity import generate_activity, load_activity
 from .crime import DemoCrime, generate_crime
 from .files import DemoFiles, write_all
 from .geography import FORCE_CODE, FORCE_NAME, Geography, build_geography
@@ -210,6 +213,7 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
         _check(force, geography, crime)
         _say_surge(stdout, crime)
         _create_accounts(geography, seed)
+        reports.append(_import_activity(geography, seed, force, Path(folder), stdout))
         audit_record(
             actor=None,
             action=BUILD_ACTION,
@@ -269,6 +273,31 @@ def _import(files: DemoFiles, stdout: Output | None) -> list[ImportReport]:
     _say(stdout, f"  imported street crime: {crime.files} months, {crime.read:,} rows")
     reports.append(crime)
     return reports
+
+
+def _import_activity(geography: Geography, seed: int, force: Area, folder: Path, stdout: Output | None) -> ImportReport:
+    """Two years of engagement activity up to today, with the demo's officers named on it."""
+    places = _areas_for_accounts(geography)
+    people: dict[str, list[str]] = {}
+    for account in ACCOUNTS:
+        if account.role in (Role.OFFICER, Role.COMMANDER):
+            people.setdefault(places[account.username][1], []).append(account.username)
+    now = timezone.localtime()
+    activity = generate_activity(
+        geography,
+        seed=seed,
+        today=now.date(),
+        now=now.time().replace(second=0, microsecond=0),
+        officers=people,
+        focus=places["demo.officer"][1],
+    )
+    report = load_activity(activity, force=force, folder=folder)
+    _say(
+        stdout,
+        f"  imported engagement activity since {activity.start:%B %Y}: {report.created:,} activities, "
+        f"{len(activity.partners)} partners, {len(activity.places)} places",
+    )
+    return report
 
 
 def _say_surge(stdout: Output | None, crime: DemoCrime) -> None:
@@ -391,6 +420,9 @@ def reset_demo(*, stdout: Output | None = None) -> bool:
         return False
     removed_users = users.count()
     if force is not None:
+        # Activity protects its force, so it goes first (its area links and the force's
+        # partners and places go with it and the areas).
+        Activity.objects.filter(force=force).delete()
         # Deleted here in two statements rather than row by row through the area cascade.
         CrimeCount.objects.filter(force=force).delete()
         CrimeImport.objects.filter(force=force).delete()

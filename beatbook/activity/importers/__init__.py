@@ -1,0 +1,1 @@
+"""Importers of the activity app: engagement activity from a spreadsheet (`activities`)."""
