@@ -167,6 +167,65 @@ def new_incident_flag(world: World, persona: str) -> dict[str, Any]:
     return {"pk": flag.pk}
 
 
+def _activity(world: World, *, shared: bool = False) -> Any:
+    import datetime as dt
+
+    from beatbook.activity import services as activity_services
+    from beatbook.activity.models import ActivityType
+
+    data = activity_services.ActivityData(
+        type=ActivityType.objects.get(slug="patch-walk"),
+        starts_at=dt.datetime(2025, 6, 2, 11, 0, tzinfo=dt.UTC),
+        areas=[world.tree.nbhd_a],
+        shared_with_partners=shared,
+    )
+    return activity_services.activity_create(actor=None, data=data)
+
+
+def activity_in_a(world: World, persona: str) -> dict[str, Any]:
+    """An activity of neighbourhood A that is not shared with partners."""
+    return {"pk": _activity(world).pk}
+
+
+def shared_activity_in_a(world: World, persona: str) -> dict[str, Any]:
+    return {"pk": _activity(world, shared=True).pk}
+
+
+def api_activity_in_a(world: World, persona: str) -> dict[str, Any]:
+    return {"activity_id": _activity(world).pk}
+
+
+def default_standard(world: World, persona: str) -> dict[str, Any]:
+    from beatbook.activity.models import Standard
+
+    return {"pk": Standard.objects.get(force__isnull=True, key="newsletter-monthly").pk}
+
+
+def team_page_cases() -> list[Case]:
+    """Compliance is for teams (neighbourhoods, NPAs) and never shown to partners."""
+
+    def build(attr: str, level: str) -> Build:
+        return lambda world, persona: {"level": level, "code": world.area(attr).code}
+
+    no_partner = {"partner": DENY}
+    return [
+        Case(attr, {**outcomes, **no_partner}, kwargs=build(attr, level))
+        for attr, (level, outcomes) in AREA_SCOPE.items()
+        if level in ("neighbourhood", "npa")
+    ]
+
+
+# Who records activity: officers, commanders and administrators (not analysts or partners).
+RECORDERS = expect(LOGIN, ALLOW, ALLOW, ALLOW, DENY, DENY, ALLOW, ALLOW)
+# Who may change neighbourhood A's activity: its officer, its commander, the force's administrator.
+EDITORS_OF_A = expect(LOGIN, ALLOW, DENY, ALLOW, DENY, DENY, ALLOW, DENY)
+# Compliance and standards are the force's own performance management: staff, not partners.
+STAFF_NOT_PARTNERS = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, DENY, ALLOW, ALLOW)
+# The monthly performance pack of North: its commander, the force's analysts and administrators.
+PACK_OF_NORTH = expect(LOGIN, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY)
+north = lambda world, persona: {"code": world.tree.npa_north.code}  # noqa: E731
+
+
 MATRIX: dict[str, list[Case]] = {
     # Public site and language choice.
     "public:home": [Case("home", EVERYONE)],
@@ -215,6 +274,29 @@ MATRIX: dict[str, list[Case]] = {
             redirects_to=("immediate_response:list",),
         )
     ],
+    # Engagement activity: everyone signed in has a list (partners see what is shared with them).
+    "activity:list": [Case("list", SIGNED_IN)],
+    "activity:export_csv": [Case("CSV", SIGNED_IN)],
+    "activity:export_xlsx": [Case("XLSX", SIGNED_IN)],
+    "activity:create": [Case("quick form", RECORDERS)],
+    "activity:detail": [
+        Case("A, not shared", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY), kwargs=activity_in_a),
+        Case("A, shared", expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW, DENY), kwargs=shared_activity_in_a),
+    ],
+    "activity:edit": [Case("A", EDITORS_OF_A, kwargs=activity_in_a)],
+    "activity:delete": [
+        Case("confirm", EDITORS_OF_A, kwargs=activity_in_a),
+        Case("delete (POST)", EDITORS_OF_A, kwargs=activity_in_a, method="post", redirects_to=("activity:list",)),
+    ],
+    # Engagement standards and compliance.
+    "compliance:overview": [Case("overview", STAFF_NOT_PARTNERS)],
+    "compliance:team": team_page_cases(),
+    "compliance:standards": [Case("list", STAFF_NOT_PARTNERS)],
+    "compliance:standard_create": [Case("form", ADMIN_ONLY)],
+    "compliance:standard_edit": [Case("a default", ADMIN_ONLY, kwargs=default_standard)],
+    "compliance:pack": [Case("North", PACK_OF_NORTH, kwargs=north)],
+    "compliance:pack_pdf": [Case("North", PACK_OF_NORTH, kwargs=north)],
+    "compliance:pack_xlsx": [Case("North", PACK_OF_NORTH, kwargs=north)],
     # JSON API.
     "api/v1/": [Case("root (no page)", NOBODY)],
     "api/v1/openapi.json": [Case("schema", EVERYONE)],
@@ -224,6 +306,25 @@ MATRIX: dict[str, list[Case]] = {
     "api/v1/areas/<code>": area_api_cases(),
     "api/v1/areas/<code>/geojson": area_api_cases(),
     "api/v1/crime/<code>/summary": area_api_cases(),
+    "api/v1/activities": [Case("list", API_SIGNED_IN)],
+    "api/v1/activities/<activity_id>": [
+        Case("A, not shared", expect(UNAUTH, ALLOW, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY), kwargs=api_activity_in_a)
+    ],
+    "api/v1/activity-types": [Case("types", API_SIGNED_IN)],
+    "api/v1/compliance/<code>": [
+        Case(
+            "A",
+            expect(UNAUTH, ALLOW, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY),
+            kwargs=lambda w, p: {"code": w.tree.nbhd_a.code},
+            data=lambda w, p: {"period": "2025"},
+        ),
+        Case(
+            "North",
+            expect(UNAUTH, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY),
+            kwargs=lambda w, p: {"code": w.tree.npa_north.code},
+            data=lambda w, p: {"period": "2025-Q2"},
+        ),
+    ],
 }
 
 

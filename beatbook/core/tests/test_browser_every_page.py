@@ -30,6 +30,10 @@ NOT_PAGES = {
     "set_language": "POST only (the footer's language form)",
     "areas:geojson": "GeoJSON for the map",
     "crime:points": "GeoJSON for the crime map",
+    "activity:export_csv": "a CSV download",
+    "activity:export_xlsx": "an XLSX download",
+    "compliance:pack_pdf": "a PDF download",
+    "compliance:pack_xlsx": "an XLSX download",
 }
 
 
@@ -49,6 +53,20 @@ class Demo:
         ward = Area.objects.filter(level=Level.WARD, force=self.force).order_by("code").first()
         assert lsoa is not None and ward is not None
         self.lsoa, self.ward = lsoa, ward
+        from django.db.models import Count
+
+        from beatbook.activity.models import Activity, Standard
+
+        # One the demo officer may edit: recorded for their neighbourhood alone.
+        activity = (
+            Activity.objects.annotate(link_count=Count("area_links"))
+            .filter(link_count=1, area_links__area=self.neighbourhood)
+            .order_by("-starts_at")
+            .first()
+        )
+        standard = Standard.objects.filter(force__isnull=True).order_by("position").first()
+        assert activity is not None and standard is not None
+        self.activity, self.standard = activity, standard
 
 
 Visit = tuple[str | None, list[str]]  # (role signing in, or None for anonymous; paths)
@@ -87,6 +105,20 @@ PAGES: dict[str, Callable[[Demo], Visit]] = {
     ),
     "immediate_response:list": lambda d: (Role.ANALYST, ["/staff/immediate-response/"]),
     "immediate_response:flag_create": lambda d: (Role.OFFICER, ["/staff/immediate-response/flags/new/"]),
+    "activity:list": lambda d: (Role.OFFICER, ["/staff/activity/", "/staff/activity/?with_partners=on"]),
+    "activity:create": lambda d: (Role.OFFICER, ["/staff/activity/new/"]),
+    "activity:detail": lambda d: (Role.OFFICER, [f"/staff/activity/{d.activity.pk}/"]),
+    "activity:edit": lambda d: (Role.OFFICER, [f"/staff/activity/{d.activity.pk}/edit/"]),
+    "activity:delete": lambda d: (Role.OFFICER, [f"/staff/activity/{d.activity.pk}/delete/"]),
+    "compliance:overview": lambda d: (Role.ANALYST, ["/staff/compliance/"]),
+    "compliance:team": lambda d: (
+        Role.ANALYST,
+        [f"/staff/compliance/neighbourhood/{d.neighbourhood.code}/", f"/staff/compliance/npa/{d.npa.code}/"],
+    ),
+    "compliance:standards": lambda d: (Role.ANALYST, ["/staff/compliance/standards/"]),
+    "compliance:standard_create": lambda d: (Role.ADMIN, ["/staff/compliance/standards/new/"]),
+    "compliance:standard_edit": lambda d: (Role.ADMIN, [f"/staff/compliance/standards/{d.standard.pk}/"]),
+    "compliance:pack": lambda d: (Role.COMMANDER, [f"/staff/compliance/npa/{d.npa.code}/pack/"]),
 }
 
 
