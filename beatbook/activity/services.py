@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from beatbook.accounts.models import User
+from beatbook.accounts.models import Role, User
 from beatbook.accounts.services import audit_record
 from beatbook.areas.models import Area, Level
 
@@ -31,6 +31,9 @@ from .demographics import validate_demographics
 from .models import Activity, ActivityArea, ActivityType, IssueCategory, Partner, Place, Standard
 
 MAX_LINKS = 10
+# Far beyond any real reach (the UK has under 70 million people) but inside a 32-bit column,
+# so a slip of the thumb is an error on the field rather than a database error.
+MAX_COUNT = 100_000_000
 # The database refuses longer values (PostgreSQL; SQLite would keep them): say so on the field.
 TEXT_LIMITS = {"title": 200, "address": 300, "other_partners": 300}
 
@@ -108,6 +111,10 @@ def _validate(data: ActivityData, *, force: Area, today: dt.date) -> None:
         add("latitude", _("Latitude must be between -90 and 90."))
     if data.longitude is not None and not -180 <= data.longitude <= 180:
         add("longitude", _("Longitude must be between -180 and 180."))
+    for officer in data.officers:
+        officer_force = officer.area.owning_force if officer.area_id else None
+        if officer.role == Role.PARTNER or officer_force != force:
+            add("officers", _("%(name)s is not on the staff of this force.") % {"name": str(officer)})
     for partner in data.partners:
         if partner.force_id != force.pk:
             add("partners", _("%(partner)s is not a partner of this force.") % {"partner": partner.name})
@@ -115,6 +122,8 @@ def _validate(data: ActivityData, *, force: Area, today: dt.date) -> None:
         value = getattr(data, name)
         if not isinstance(value, int) or value < 0:
             add(name, _("Enter a whole number, 0 or more."))
+        elif value > MAX_COUNT:
+            add(name, _("Enter a number no more than %(n)s.") % {"n": f"{MAX_COUNT:,}"})
     if data.officer_hours < 0:
         add("officer_hours", _("Officer time cannot be negative."))
     elif data.officer_hours >= Decimal("10000"):
@@ -240,7 +249,17 @@ def activity_create(
     _validate(data, force=force, today=today or timezone.localdate())
     activity = Activity(force=force, recorded_by=actor, client_id=client_id, import_key=import_key)
     _apply(activity, data)
-    activity.save()
+    try:
+        # Two sends of one draft can arrive together (a double tap, a retry while the first is
+        # still being saved): the unique client_id lets one in; the other returns it.
+        with transaction.atomic():
+            activity.save()
+    except IntegrityError:
+        if client_id is None:
+            raise
+        existing = Activity.objects.get(client_id=client_id)
+        _check_may_record(actor, list(Area.objects.filter(activity_links__activity=existing)))
+        return existing
     _write_relations(activity, data)
     audit_record(
         actor=actor,
@@ -422,14 +441,13 @@ def standards_adopt(*, actor: User | None, force: Area, ip_address: str | None =
     if Standard.objects.filter(force=force).exists():
         return list(Standard.objects.filter(force=force))
     copies = []
+    copied_fields = [
+        f.name for f in Standard._meta.concrete_fields if f.name not in ("id", "force") and not f.primary_key
+    ]
     for default in Standard.objects.filter(force__isnull=True).prefetch_related("types"):
-        types = list(default.types.all())
-        default.pk = None
-        default.force = force
-        default._state.adding = True
-        default.save()
-        default.types.set(types)
-        copies.append(default)
+        copy = Standard.objects.create(force=force, **{name: getattr(default, name) for name in copied_fields})
+        copy.types.set(default.types.all())
+        copies.append(copy)
     audit_record(
         actor=actor,
         action="standards.adopt",

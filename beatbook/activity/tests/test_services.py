@@ -209,6 +209,16 @@ def test_editing_a_default_gives_the_force_its_own_copy(area_tree, users):
     assert edited.force == area_tree.force and edited.minimum == 2
     assert Standard.objects.get(pk=default.pk).minimum == 1  # the default is untouched
     assert Standard.objects.filter(force=area_tree.force).count() == 7
+    # Every copy counts the same types as its default (the edited one its new types).
+    for copy in Standard.objects.filter(force=area_tree.force).prefetch_related("types"):
+        default_copy = Standard.objects.get(force__isnull=True, key=copy.key)
+        assert set(copy.types.all()) == set(default_copy.types.all()) and copy.types.exists(), copy.key
+        if copy.key != "newsletter-monthly":
+            assert (copy.minimum, copy.period, copy.applies_to) == (
+                default_copy.minimum,
+                default_copy.period,
+                default_copy.applies_to,
+            )
     assert [s.key for s in services.standards_for_force(area_tree.force)] == list(
         Standard.objects.filter(force__isnull=True).values_list("key", flat=True)
     )
@@ -243,3 +253,39 @@ def test_text_limits_are_the_columns_limits_and_are_checked(area_tree):
     with pytest.raises(ValidationError) as caught:
         _create(None, [area_tree.nbhd_a], title="x" * 201, address="y" * 301)
     assert set(caught.value.message_dict) == {"title", "address"}
+
+
+def test_counts_beyond_any_real_reach_are_refused_on_the_field(area_tree):
+    with pytest.raises(ValidationError) as caught:
+        _create(None, [area_tree.nbhd_a], people_reached=99_999_999_999, online_reach=services.MAX_COUNT)
+    assert set(caught.value.message_dict) == {"people_reached"}
+
+
+def test_officers_must_be_staff_of_the_force(area_tree, users):
+    with pytest.raises(ValidationError) as caught:
+        _create(None, [area_tree.nbhd_a], officers=[users.officer_a, users.partner])
+    assert "officers" in caught.value.message_dict
+    assert list(_create(None, [area_tree.nbhd_a], officers=[users.officer_a]).officers.all()) == [users.officer_a]
+
+
+def test_a_second_send_racing_the_first_returns_the_first(area_tree, users, monkeypatch):
+    """The existence check passes for both sends; the unique client_id stops the second insert."""
+    client_id = uuid.uuid4()
+    first = services.activity_create(
+        actor=users.officer_a, data=_data([area_tree.nbhd_a]), client_id=client_id, today=TODAY
+    )
+    # Make the second send miss the early lookup, as it would while the first was uncommitted.
+    real_filter = Activity.objects.filter
+    calls = {"n": 0}
+
+    def first_lookup_misses(*args: Any, **kwargs: Any) -> Any:
+        if kwargs == {"client_id": client_id} and calls["n"] == 0:
+            calls["n"] += 1
+            return Activity.objects.none()
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(Activity.objects, "filter", first_lookup_misses)
+    again = services.activity_create(
+        actor=users.officer_a, data=_data([area_tree.nbhd_a]), client_id=client_id, today=TODAY
+    )
+    assert again.pk == first.pk and Activity.objects.count() == 1
