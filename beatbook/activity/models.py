@@ -205,7 +205,13 @@ class ActivityArea(models.Model):
         constraints = [models.UniqueConstraint(fields=["activity", "area"], name="activity_area_unique")]
         indexes = [
             models.Index(fields=["force", "date"], name="activity_area_force_date"),
-            models.Index(fields=["area", "date"], name="activity_area_area_date"),
+            # Covering: the compliance query groups by these columns for a date range of areas,
+            # so both of its halves read the index alone (bench/compliance.py: 0.49 s → about
+            # 0.3 s for a force of 60 teams and 500,000 activities on SQLite).
+            models.Index(
+                fields=["area", "date", "type", "with_partner", "priorities_set", "activity"],
+                name="activity_area_covering",
+            ),
         ]
 
     def __str__(self) -> str:
