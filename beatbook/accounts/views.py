@@ -91,9 +91,19 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST only (Django refuses GET): a link or a prefetch must not sign anyone out."""
+    """POST only (Django refuses GET): a link or a prefetch must not sign anyone out.
+
+    Signing out also asks the browser to clear this site's storage: the quick activity form
+    keeps an unsent draft (what residents said) in localStorage, and on a shared phone the
+    next person must not find it.
+    """
 
     http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"storage"'
+        return response
 
 
 # --- Two-factor -------------------------------------------------------------------------

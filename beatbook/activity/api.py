@@ -9,7 +9,9 @@ everything in their force but record nothing.
 Status codes: 404 for an activity or area that does not exist or is out of the caller's
 scope (the two are not told apart); 403 for one the caller sees but may not change, or a
 role that does not record; 422 with `{"detail", "errors": {field: [messages]}}` when the
-record breaks a rule; 400 for a malformed filter.
+record breaks a rule or a value is of the wrong type or beyond a limit the schema states (a count
+above 100,000,000, officer time of 10,000 hours or more; `core.api` gives schema errors the same
+shape); 400 for a malformed filter.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import datetime as dt
 import math
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
@@ -85,6 +87,11 @@ class ActivityPageOut(Schema):
     results: list[ActivityOut]
 
 
+# Limits the services also apply, stated in the schema so that the OpenAPI description shows them.
+Count = Annotated[int, Field(le=services.MAX_COUNT)]
+HOURS_LIMIT = int(services.HOURS_LIMIT)
+
+
 class ActivityIn(Schema):
     type: str = Field(description="An active activity type's slug.")
     starts_at: dt.datetime = Field(description="When it started, with a time zone (2025-06-02T18:30:00+01:00).")
@@ -98,14 +105,16 @@ class ActivityIn(Schema):
     officers: list[str] = Field(default_factory=list, description="Usernames.")
     partners: list[str] = Field(default_factory=list, description="Names of the force's partners.")
     other_partners: str = ""
-    people_reached: int = 0
-    online_reach: int = 0
-    demographics: dict[str, dict[str, int]] = Field(default_factory=dict)
+    people_reached: Count = 0
+    online_reach: Count = 0
+    demographics: dict[str, dict[str, Count]] = Field(
+        default_factory=dict, description='Counts by group and category, e.g. {"age": {"under_18": 4}}.'
+    )
     issues_raised: str = ""
     issue_categories: list[str] = Field(default_factory=list, description="Slugs or names.")
     follow_up: str = ""
     priorities_set: bool = False
-    officer_hours: Decimal = Decimal(0)
+    officer_hours: Decimal = Field(Decimal(0), lt=HOURS_LIMIT, description="All officers together, in hours.")
     links: list[str] = Field(default_factory=list)
     notes: str = ""
     shared_with_partners: bool = False

@@ -12,6 +12,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+# The same bound as services.MAX_COUNT (which imports this module).
+MAX_COUNT = 100_000_000
+
 GROUPS: dict[str, tuple[Any, dict[str, Any]]] = {
     "age": (
         gettext_lazy("Age"),
@@ -63,7 +66,7 @@ def validate_demographics(value: Any) -> list[str]:
                 problems.append(
                     _("“%(category)s” is not a category of %(group)s.") % {"category": category, "group": group}
                 )
-            elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            elif isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
                 problems.append(
                     _("%(group)s %(category)s: enter a whole number, 0 or more.")
                     % {"group": group, "category": category}

@@ -1,8 +1,8 @@
 """Activity as a spreadsheet: CSV and XLSX, one row per activity, in the import's columns.
 
-`EXPORT_COLUMNS` is the one list of columns: `beatbook import-activities` reads the same names
-(all but `id`, which is exported so a row can be traced back and is ignored on import), so a
-file exported, corrected in a spreadsheet and imported again means what it meant.
+`EXPORT_COLUMNS` is the one list of columns: `beatbook import-activities` reads the same names,
+and a row that keeps its `id` corrects that activity rather than adding another, so a file
+exported, corrected in a spreadsheet and imported again means what it meant.
 
 Choices made here:
 - CSV starts with a UTF-8 byte-order mark. Excel opens a CSV without one in the PC's legacy
@@ -70,9 +70,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "notes",
     "shared_with_partners",  # yes / no
     *(demographic_column(group, category) for group, category in field_names()),
-    "id",  # export only: ignored on import
+    "id",  # Activity.pk: on import, the row replaces what that activity records
 )
-IMPORT_COLUMNS: tuple[str, ...] = EXPORT_COLUMNS[:-1]
 
 
 def _yes_no(value: bool) -> str:

@@ -28,7 +28,7 @@ from . import access, selectors
 from .demographics import GROUPS, clean_demographics, field_names
 from .exports import demographic_column
 from .models import Activity, ActivityType
-from .services import MAX_LINKS, ActivityData
+from .services import MAX_COUNT, MAX_LINKS, ActivityData
 
 
 class AreaField(forms.ModelChoiceField):
@@ -46,6 +46,28 @@ class OfficersField(forms.ModelMultipleChoiceField):
         return f"{obj.get_full_name() or obj.username} ({obj.username})"
 
 
+# The full edit's fields in the order its template shows them, up to the demographic counts
+# (the rest follow in the order declared), so the error summary lists problems top to bottom.
+FULL_FORM_ORDER = (
+    "title",
+    "type",
+    "date",
+    "time",
+    "areas",
+    "address",
+    "ward",
+    "place",
+    "latitude",
+    "longitude",
+    "officers",
+    "partners",
+    "other_partners",
+    "officer_hours",
+    "people_reached",
+    "online_reach",
+)
+
+
 def _count_field(label: Any, help_text: Any = "") -> forms.IntegerField:
     # A text input with a numeric keypad, as GOV.UK advises: type=number lets a scroll wheel
     # change the value and accepts "1e3".
@@ -54,10 +76,12 @@ def _count_field(label: Any, help_text: Any = "") -> forms.IntegerField:
         help_text=help_text,
         required=False,
         min_value=0,
+        max_value=MAX_COUNT,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={
             "invalid": _("Enter a whole number, like 12"),
             "min_value": _("Enter a whole number, 0 or more"),
+            "max_value": format_lazy(_("Enter a number no more than {n}"), n=f"{MAX_COUNT:,}"),
         },
     )
 
@@ -173,6 +197,7 @@ class QuickActivityForm(ActivityFormBase):
         queryset=selectors.places_for(None),
         required=False,
         empty_label=_("Not one of these"),
+        error_messages={"invalid_choice": _("Choose from the list")},
     )
     address = forms.CharField(
         label=_("Where (optional)"),
@@ -239,7 +264,7 @@ class QuickActivityForm(ActivityFormBase):
         self.single_area: Area | None = area_choices[0] if len(area_choices) == 1 else None
         if self.single_area is not None:
             self.fields["area"].widget = forms.HiddenInput()
-        self.fields["place"].queryset = selectors.places_for(force)  # type: ignore[attr-defined]
+        self.fields["place"].queryset = selectors.places_for(force, areas=areas)  # type: ignore[attr-defined]
         self.has_places = self.fields["place"].queryset.exists()  # type: ignore[attr-defined]
         if not self.has_places:
             del self.fields["place"]
@@ -292,9 +317,19 @@ class ActivityForm(ActivityFormBase):
         required=False,
         max_length=Activity._meta.get_field("address").max_length,
     )
-    ward = AreaField(label=_("Ward (optional)"), queryset=Area.objects.none(), required=False, empty_label=_("None"))
+    ward = AreaField(
+        label=_("Ward (optional)"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        error_messages={"invalid_choice": _("Choose from the list")},
+    )
     place = forms.ModelChoiceField(
-        label=_("Known place (optional)"), queryset=selectors.places_for(None), required=False, empty_label=_("None")
+        label=_("Known place (optional)"),
+        queryset=selectors.places_for(None),
+        required=False,
+        empty_label=_("None"),
+        error_messages={"invalid_choice": _("Choose from the list")},
     )
     latitude = forms.FloatField(
         label=_("Latitude (optional)"),
@@ -311,11 +346,11 @@ class ActivityForm(ActivityFormBase):
         error_messages={"invalid": _("Enter longitude as a number, like -1.1398")},
     )
     officers = OfficersField(
-        label=_("Officers who took part (optional)"),
-        help_text=_("Hold Ctrl (or Cmd) to choose more than one."),
+        label=_("Officers who took part"),
         queryset=User.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose from the list"), "invalid_pk_value": _("Choose from the list")},
     )
     partners = _checkboxes(_("Partners who took part"), selectors.partners_for(None))
     other_partners = forms.CharField(
@@ -365,7 +400,6 @@ class ActivityForm(ActivityFormBase):
         "people_reached": "govuk-input--width-5",
         "online_reach": "govuk-input--width-5",
         "officer_hours": "govuk-input--width-5",
-        "officers": "govuk-!-width-full",
     }
 
     def __init__(self, *args: Any, user: User, activity: Activity, **kwargs: Any) -> None:
@@ -375,15 +409,22 @@ class ActivityForm(ActivityFormBase):
             name = demographic_column(group, category)
             self.fields[name] = _count_field(GROUPS[group][1][category])
             self.fields[name].widget.attrs["class"] = "govuk-input govuk-input--width-4"
+        self.order_fields([*FULL_FORM_ORDER, *(demographic_column(g, c) for g, c in field_names())])
         force = activity.force
         current = self.initial
+        # The people and places of the user's own areas: a team's list, not the whole force's.
+        scope = access.recordable_areas(user)
         self.fields["type"].queryset = selectors.types_for_edit(activity.type)  # type: ignore[attr-defined]
         self.fields["areas"].queryset = (  # type: ignore[attr-defined]
-            access.recordable_areas(user) | Area.objects.filter(pk__in=[a.pk for a in current["areas"]])
+            scope | Area.objects.filter(pk__in=[a.pk for a in current["areas"]])
         ).order_by("level", "name")
         self.fields["ward"].queryset = selectors.wards_for(force)  # type: ignore[attr-defined]
-        self.fields["place"].queryset = selectors.places_for(force, keep=_pks([activity.place]))  # type: ignore[attr-defined]
-        self.fields["officers"].queryset = selectors.officers_for(force, keep=_pks(current["officers"]))  # type: ignore[attr-defined]
+        self.fields["place"].queryset = selectors.places_for(  # type: ignore[attr-defined]
+            force, areas=scope, keep=_pks([activity.place])
+        )
+        self.fields["officers"].queryset = selectors.officers_for(  # type: ignore[attr-defined]
+            force, areas=scope, keep=_pks(current["officers"])
+        )
         self.fields["partners"].queryset = selectors.partners_for(force, keep=_pks(current["partners"]))  # type: ignore[attr-defined]
         self.fields["issue_categories"].queryset = selectors.categories_for_form(  # type: ignore[attr-defined]
             keep=_pks(current["issue_categories"])

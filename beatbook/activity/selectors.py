@@ -221,10 +221,17 @@ def partners_for(force: Area | None, *, keep: list[int] | None = None) -> QueryS
     return Partner.objects.filter(Q(active=True) | Q(pk__in=keep or []), force=force).order_by("name")
 
 
-def places_for(force: Area | None, *, keep: list[int] | None = None) -> QuerySet[Place]:
+def places_for(
+    force: Area | None, *, areas: QuerySet[Area] | None = None, keep: list[int] | None = None
+) -> QuerySet[Place]:
+    """The force's active places, and those in `keep`. With `areas`, only the places in one of
+    them or in no neighbourhood: an officer is not offered every other team's community centres."""
     if force is None:
         return Place.objects.none()
-    return Place.objects.filter(Q(active=True) | Q(pk__in=keep or []), force=force).order_by("name")
+    offered = Q(active=True)
+    if areas is not None:
+        offered &= Q(neighbourhood__isnull=True) | Q(neighbourhood__in=areas)
+    return Place.objects.filter(offered | Q(pk__in=keep or []), force=force).order_by("name")
 
 
 def categories_for_form(*, keep: list[int] | None = None) -> QuerySet[IssueCategory]:
@@ -237,10 +244,18 @@ def wards_for(force: Area | None) -> QuerySet[Area]:
     return Area.objects.filter(level=Level.WARD, force=force).order_by("name")
 
 
-def officers_for(force: Area | None, *, keep: list[int] | None = None) -> QuerySet[User]:
-    """Active staff (not partners) working anywhere in the force: who can be named as attending."""
+def officers_for(
+    force: Area | None, *, areas: QuerySet[Area] | None = None, keep: list[int] | None = None
+) -> QuerySet[User]:
+    """Active staff (not partners) working anywhere in the force: who can be named as attending.
+
+    With `areas`, only the staff whose own area is one of them (a form offers the people of
+    the user's team as a list of checkboxes, not the whole force); those in `keep` stay.
+    """
     if force is None:
         return User.objects.none()
     in_force = Q(area=force) | Q(area__force=force)
     staff = Q(is_active=True) & ~Q(role=Role.PARTNER) & in_force
+    if areas is not None:
+        staff &= Q(area__in=areas)
     return User.objects.filter(staff | Q(pk__in=keep or [])).order_by("last_name", "first_name", "username")

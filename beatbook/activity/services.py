@@ -26,14 +26,16 @@ from beatbook.accounts.models import Role, User
 from beatbook.accounts.services import audit_record
 from beatbook.areas.models import Area, Level
 
-from . import access
+from . import access, demographics
 from .demographics import validate_demographics
 from .models import Activity, ActivityArea, ActivityType, IssueCategory, Partner, Place, Standard
 
 MAX_LINKS = 10
 # Far beyond any real reach (the UK has under 70 million people) but inside a 32-bit column,
 # so a slip of the thumb is an error on the field rather than a database error.
-MAX_COUNT = 100_000_000
+MAX_COUNT = demographics.MAX_COUNT
+# Officer time on one activity: the column holds up to 9,999.99 hours.
+HOURS_LIMIT = Decimal(10_000)
 # The database refuses longer values (PostgreSQL; SQLite would keep them): say so on the field.
 TEXT_LIMITS = {"title": 200, "address": 300, "other_partners": 300}
 
@@ -112,7 +114,7 @@ def _validate(data: ActivityData, *, force: Area, today: dt.date) -> None:
     if data.longitude is not None and not -180 <= data.longitude <= 180:
         add("longitude", _("Longitude must be between -180 and 180."))
     for officer in data.officers:
-        officer_force = officer.area.owning_force if officer.area_id else None
+        officer_force = officer.area.owning_force if officer.area is not None else None
         if officer.role == Role.PARTNER or officer_force != force:
             add("officers", _("%(name)s is not on the staff of this force.") % {"name": str(officer)})
     for partner in data.partners:
@@ -126,7 +128,7 @@ def _validate(data: ActivityData, *, force: Area, today: dt.date) -> None:
             add(name, _("Enter a number no more than %(n)s.") % {"n": f"{MAX_COUNT:,}"})
     if data.officer_hours < 0:
         add("officer_hours", _("Officer time cannot be negative."))
-    elif data.officer_hours >= Decimal("10000"):
+    elif data.officer_hours >= HOURS_LIMIT:
         add("officer_hours", _("Officer time must be less than 10,000 hours."))
     for message in validate_demographics(data.demographics):
         add("demographics", message)

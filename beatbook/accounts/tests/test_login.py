@@ -129,6 +129,16 @@ def test_logout_is_post_only(client, users, login_as):
     assert AuditEvent.objects.filter(action="auth.logout", actor=users.officer_a).count() == 1
 
 
+def test_logout_clears_the_sites_storage_but_not_by_get(client, users, login_as):
+    # An unsent activity draft is kept in localStorage: a shared phone must not keep it.
+    login_as(client, users.officer_a)
+    refused = client.get(reverse("accounts:logout"))
+    assert refused.status_code == 405 and not refused.has_header("Clear-Site-Data")
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"storage"'
+
+
 def test_logout_needs_csrf_token(users, login_as):
     client = Client(enforce_csrf_checks=True)
     login_as(client, users.officer_a)

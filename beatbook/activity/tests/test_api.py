@@ -195,6 +195,37 @@ def test_a_record_that_breaks_rules_is_422_naming_every_field(area_tree, users, 
     assert not Activity.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"people_reached": services.MAX_COUNT + 1}, "people_reached"),
+        ({"online_reach": 3_000_000_000}, "online_reach"),
+        ({"demographics": {"age": {"under_18": 10**20}}}, "demographics"),
+        ({"officer_hours": "10000"}, "officer_hours"),
+    ],
+)
+def test_values_beyond_the_stated_limits_are_422_and_in_the_schema(area_tree, users, login_as, change, field):
+    client = _client(login_as, users.officer_a)
+    response = _post(client, _payload(**change))
+    assert response.status_code == 422, response.content
+    assert field in json.dumps(response.json())
+    assert not Activity.objects.exists()
+    # The limits are in the OpenAPI description, so a client can check before sending.
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ActivityCreateIn"]["properties"]
+    assert schema["people_reached"]["maximum"] == services.MAX_COUNT
+    assert schema["demographics"]["additionalProperties"]["additionalProperties"]["maximum"] == services.MAX_COUNT
+    assert schema["officer_hours"]["anyOf"][0]["exclusiveMaximum"] == 10_000
+
+
+def test_values_at_the_limits_are_recorded(area_tree, users, login_as):
+    body = _payload(people_reached=services.MAX_COUNT, officer_hours="9999.99")
+    body["demographics"] = {"age": {"under_18": services.MAX_COUNT}}
+    response = _post(_client(login_as, users.officer_a), body)
+    assert response.status_code == 201, response.content
+    activity = Activity.objects.get()
+    assert (activity.people_reached, str(activity.officer_hours)) == (services.MAX_COUNT, "9999.99")
+
+
 def test_roles_and_areas_that_may_not_record(area_tree, users, login_as):
     for name in ("analyst", "partner"):
         response = _post(_client(login_as, getattr(users, name)), _payload())
@@ -291,3 +322,17 @@ def test_a_page_costs_the_same_queries_whatever_its_length(area_tree, users, log
         )
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(client.get("/api/v1/activities").json()["results"]) == 20
+
+
+def test_schema_errors_come_in_the_same_shape_as_rule_errors(area_tree, users, login_as):
+    client = Client()
+    login_as(client, users.officer_a)
+    response = client.post(
+        "/api/v1/activities",
+        data=json.dumps(_payload(people_reached=200_000_000, online_reach="lots")),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert set(body) == {"detail", "errors"}
+    assert set(body["errors"]) == {"people_reached", "online_reach"}

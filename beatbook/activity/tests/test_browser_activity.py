@@ -121,7 +121,9 @@ def test_errors_keep_what_was_typed_and_link_to_the_field(browser_context: Any, 
     page = open_page(context, CREATE)
     # A draft left from before is offered back, and can be thrown away.
     key = draft_key(world.officer_a)
-    page.evaluate(f"localStorage.setItem('{key}', JSON.stringify({{fields: {{people_reached: ['99']}}}}))")
+    page.evaluate(
+        f"localStorage.setItem('{key}', JSON.stringify({{savedAt: Date.now(), fields: {{people_reached: ['99']}}}}))"
+    )
     page.reload()
     assert page.get_by_text("We restored the activity you had not sent").is_visible()
     assert page.input_value("#id_people_reached") == "99"
@@ -210,3 +212,42 @@ def test_offline_draft_is_kept_restored_and_sent_once(browser_context: Any, worl
         page.keyboard.press("Enter")
     assert Activity.objects.count() == 1
     assert page.url == again.url
+
+
+HOUR_MS = 60 * 60 * 1000
+
+
+def store_draft(page: Any, key: str, *, hours_ago: float, people: str) -> None:
+    draft = f"{{savedAt: Date.now() - {hours_ago} * {HOUR_MS}, fields: {{people_reached: ['{people}']}}}}"
+    page.evaluate(f"localStorage.setItem('{key}', JSON.stringify({draft}))")
+
+
+def test_a_draft_older_than_three_days_is_deleted_not_restored(browser_context: Any, world: Any) -> None:
+    context = browser_context(world.officer_a, **PHONE)
+    page = open_page(context, CREATE)
+    key = draft_key(world.officer_a)
+    someone_elses = draft_key(world.officer_b)
+    store_draft(page, key, hours_ago=73, people="99")
+    store_draft(page, someone_elses, hours_ago=73, people="5")
+    page.reload()
+    assert not page.locator("#activity-draft-restored").is_visible()
+    assert page.input_value("#id_people_reached") == ""
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+    assert page.evaluate(f"localStorage.getItem('{someone_elses}')") is None
+
+    # Under three days old, it is still offered back.
+    store_draft(page, key, hours_ago=71, people="42")
+    page.reload()
+    assert page.get_by_text("We restored the activity you had not sent").is_visible()
+    assert page.input_value("#id_people_reached") == "42"
+
+
+def test_signing_out_clears_the_draft_from_the_phone(browser_context: Any, world: Any) -> None:
+    context = browser_context(world.officer_a, **PHONE)
+    page = open_page(context, CREATE)
+    key = draft_key(world.officer_a)
+    page.fill("#id_issues_raised", "Names and addresses a resident gave")
+    assert page.evaluate(f"localStorage.getItem('{key}')") is not None
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None

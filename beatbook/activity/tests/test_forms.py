@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.forms import CheckboxSelectMultiple
 from django.utils import timezone
 
 from beatbook.accounts.models import Role
 from beatbook.accounts.services import user_create
 from beatbook.activity import selectors
 from beatbook.activity.forms import ActivityFilterForm, ActivityForm, QuickActivityForm, initial_from_activity
-from beatbook.activity.models import ActivityType, Partner
+from beatbook.activity.models import ActivityType, Partner, Place
 
 from .test_views import category, days_ago, kind, record
 
@@ -229,13 +230,102 @@ def test_full_form_keeps_retired_choices_the_activity_already_has(area_tree, use
 
 
 @pytest.mark.django_db
-def test_officers_offered_are_active_staff_of_the_force(area_tree, users, full_activity):
+def test_officers_offered_are_active_staff_in_the_users_scope_as_checkboxes(area_tree, users, full_activity):
     leaver = user_create(actor=None, username="leaver", password=None, role=Role.OFFICER, area=area_tree.nbhd_a)
     leaver.is_active = False
     leaver.save()
+    castlegate = user_create(actor=None, username="officer_c", password=None, role=Role.OFFICER, area=area_tree.nbhd_c)
+    # The commander's policing area (North: its own staff, Abbeyfield's and Castlegate's); not the partner.
     form = ActivityForm(user=users.commander, activity=full_activity)
+    assert set(field(form, "officers").queryset) == {users.officer_a, castlegate, users.commander}
+    assert isinstance(field(form, "officers").widget, CheckboxSelectMultiple)
+    # An officer: their own neighbourhood's, and whoever the activity already names (the commander).
+    own = record([area_tree.nbhd_a], officers=[users.commander, users.officer_b])
+    form = ActivityForm(user=users.officer_a, activity=own)
+    assert set(field(form, "officers").queryset) == {users.officer_a, users.commander, users.officer_b}
+    # An administrator: the whole force's staff.
+    form = ActivityForm(user=users.admin, activity=full_activity)
     offered = set(field(form, "officers").queryset)
-    assert offered == {users.officer_a, users.officer_b, users.commander, users.analyst, users.admin}
+    assert offered == {users.officer_a, users.officer_b, castlegate, users.commander, users.analyst, users.admin}
+
+
+@pytest.mark.django_db
+def test_places_offered_are_those_of_the_users_areas_or_of_none(area_tree, users):
+    anywhere = Place.objects.create(force=area_tree.force, name="County Hall")
+    abbeyfield = Place.objects.create(force=area_tree.force, name="Abbey Library", neighbourhood=area_tree.nbhd_a)
+    castlegate = Place.objects.create(force=area_tree.force, name="Castle Hall", neighbourhood=area_tree.nbhd_c)
+    brookside = Place.objects.create(force=area_tree.force, name="Brook School", neighbourhood=area_tree.nbhd_b)
+    assert set(field(QuickActivityForm(user=users.officer_a), "place").queryset) == {anywhere, abbeyfield}
+    assert set(field(QuickActivityForm(user=users.commander), "place").queryset) == {anywhere, abbeyfield, castlegate}
+    assert set(field(QuickActivityForm(user=users.admin), "place").queryset) == {
+        anywhere,
+        abbeyfield,
+        castlegate,
+        brookside,
+    }
+    refused = quick(users.officer_a, place=brookside.pk)
+    assert not refused.is_valid() and refused.errors["place"] == ["Choose from the list"]
+
+    # The full edit likewise, keeping the place the activity already has.
+    at_castle = record([area_tree.nbhd_a], place=castlegate)
+    assert set(field(ActivityForm(user=users.officer_a, activity=at_castle), "place").queryset) == {
+        anywhere,
+        abbeyfield,
+        castlegate,
+    }
+    elsewhere = record([area_tree.nbhd_a])
+    offered = set(field(ActivityForm(user=users.officer_a, activity=elsewhere), "place").queryset)
+    assert offered == {anywhere, abbeyfield}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["people_reached", "online_reach", "reached_age_under_18"])
+def test_counts_above_the_limit_are_refused_on_the_field(area_tree, users, full_activity, name):
+    values = {
+        "type": full_activity.type.pk,
+        "date": "2024-07-01",
+        "time": "00:00",
+        "areas": [area_tree.nbhd_a.pk, area_tree.nbhd_c.pk],
+    }
+    at_limit = ActivityForm({**values, name: "100000000"}, user=users.commander, activity=full_activity)
+    assert at_limit.is_valid(), at_limit.errors
+    over = ActivityForm({**values, name: "100000001"}, user=users.commander, activity=full_activity)
+    assert not over.is_valid()
+    assert over.errors[name] == ["Enter a number no more than 100,000,000"]
+    if not name.startswith("reached_"):
+        quick_over = quick(users.officer_a, **{name: "3000000000"})
+        assert not quick_over.is_valid()
+        assert quick_over.errors[name] == ["Enter a number no more than 100,000,000"]
+
+
+@pytest.mark.django_db
+def test_full_form_errors_are_summarised_in_the_order_the_page_shows_the_fields(area_tree, users, full_activity):
+    form = ActivityForm(
+        {
+            "type": full_activity.type.pk,
+            "date": "2024-07-01",
+            "time": "00:00",
+            "areas": [area_tree.nbhd_a.pk],
+            "issues_raised": "",
+            "officer_hours": "lots",
+            "people_reached": "-1",
+            "reached_sex_male": "x",
+            "reached_age_under_18": "-2",
+            "latitude": "north",
+        },
+        user=users.commander,
+        activity=full_activity,
+    )
+    assert not form.is_valid()
+    # The page: where (latitude), who took part (officer time), who was reached (people, then
+    # the age group before the sex group).
+    assert [anchor for anchor, _message in form.error_links()] == [
+        "id_latitude",
+        "id_officer_hours",
+        "id_people_reached",
+        "id_reached_age_under_18",
+        "id_reached_sex_male",
+    ]
 
 
 # --- The list's filters ---------------------------------------------------------------------

@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from beatbook.accounts.models import AuditEvent
+from beatbook.activity import services
 from beatbook.activity.exports import csv_lines
 from beatbook.activity.importers.activities import COLUMNS, ActivityImportFailed, import_activities
-from beatbook.activity.models import Activity, ActivityArea, Partner, Place
+from beatbook.activity.models import Activity, ActivityArea, ActivityType, Partner, Place
 from beatbook.areas.models import Area, Level
 from beatbook.core.imports import ImportFailed
 
@@ -91,7 +92,7 @@ def test_a_full_row_becomes_one_activity_with_every_value(tmp_path, area_tree, u
         FULL_HEADER,
         [
             [
-                "991",  # an export's id is ignored
+                "",  # no export id: a new activity
                 "2025-06-02",
                 "18:30",
                 "Patch walk",  # by name, any case
@@ -231,13 +232,50 @@ def test_every_bad_row_is_named_by_line_and_field_and_nothing_is_imported(tmp_pa
     text = str(caught.value)
     assert "bad.csv:3: type: “juggling” is not an activity type" in text
     assert "bad.csv:4: areas: no neighbourhood, NPA or force has the code NB-Z" in text
-    assert "bad.csv:5: date: The date is in the future" in text
-    assert "bad.csv:6: people_reached: Enter a whole number, 0 or more." in text
+    assert "bad.csv:5: date: 2025-07-01 is in the future: record activity once it has happened" in text
+    assert "bad.csv:6: people_reached: “-4” is negative: give a whole number, 0 or more" in text
+    assert "bad.csv:8: latitude: “95” is not between -90 and 90" in text
+    assert "bad.csv:9: officer_hours: “-1” is negative: officer time cannot be negative" in text
     assert "bad.csv:7: priorities_set: “maybe” is not yes or no" in text
     assert "10 problems on 8 rows; nothing was imported" in text
     assert not Activity.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="activity.").exists()
     assert not AuditEvent.objects.filter(action="import.activities").exists()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
+def test_a_row_not_understood_still_has_all_its_problems_reported(tmp_path, area_tree, bulk):
+    header = ["date", "type", "areas", "people_reached", "online_reach", "officer_hours", "reached_sex_male"]
+    header += ["longitude"]
+    rows = [
+        # The type is not known, so the row never reaches the service: the rest is checked here.
+        ["2025-07-01", "juggling", "NB-A", "-3", "100000001", "10000", "-1", "181"],
+        # An unknown area and numbers that are not numbers.
+        ["2025-06-01", "newsletter", "NB-Z", "a dozen", "1.5", "1e400", "", "east"],
+        # Understood, so the service checks it too; the importer's own message is not repeated.
+        ["2025-06-01", "newsletter", "NB-A", "100,000,000", "1,000,000,000", "9999.99", "3", "-1.2"],
+    ]
+    with pytest.raises(ActivityImportFailed) as caught:
+        _import(_write(tmp_path / "numbers.csv", header, rows), bulk=bulk)
+    found = {(p.line, p.field): p.message for p in caught.value.problems}
+    assert found == {
+        (2, "date"): "2025-07-01 is in the future: record activity once it has happened",
+        (2, "type"): "“juggling” is not an activity type",
+        (2, "longitude"): "“181” is not between -180 and 180",
+        (2, "people_reached"): "“-3” is negative: give a whole number, 0 or more",
+        (2, "online_reach"): "“100000001” is more than 100,000,000",
+        (2, "officer_hours"): "“10000”: officer time must be less than 10,000 hours",
+        (2, "reached_sex_male"): "“-1” is negative: give a whole number, 0 or more",
+        (3, "areas"): "no neighbourhood, NPA or force has the code NB-Z",
+        (3, "longitude"): "“east” is not a number",
+        (3, "people_reached"): "“a dozen” is not a whole number",
+        (3, "online_reach"): "“1.5” is not a whole number",
+        (3, "officer_hours"): "“1e400”: officer time must be less than 10,000 hours",
+        (4, "online_reach"): "“1,000,000,000” is more than 100,000,000",
+        (4, "latitude"): "Give both latitude and longitude, or neither.",
+    }
+    assert len(caught.value.problems) == len(found)
+    assert not Activity.objects.exists()
 
 
 def test_one_bad_row_reads_like_any_import_failure(tmp_path, area_tree):
@@ -350,7 +388,7 @@ def test_a_bad_xlsx_file_is_refused_cleanly(tmp_path, area_tree):
 
 
 def test_the_export_columns_are_all_accepted(tmp_path, area_tree):
-    row = dict.fromkeys(COLUMNS, "") | {"id": "17", "date": "2025-06-01", "type": "newsletter", "areas": "NB-A"}
+    row = dict.fromkeys(COLUMNS, "") | {"date": "2025-06-01", "type": "newsletter", "areas": "NB-A"}
     path = _write(tmp_path / "all.csv", COLUMNS, [[row[name] for name in COLUMNS]])
     assert _import(path).created == 1
 
@@ -402,7 +440,8 @@ def test_the_command_with_json_and_the_hyphenated_name(tmp_path, area_tree):
     with pytest.raises(CommandError):
         call_command("import-activities", str(bad), "--commit", "--json", stdout=out)
     failure = json.loads(out.getvalue())["failure"]
-    assert [(p["line"], p["field"]) for p in failure["problems"]] == [(2, "type"), (3, "type")]
+    # Every problem of a row, even one whose type is not known: the date in the future too.
+    assert [(p["line"], p["field"]) for p in failure["problems"]] == [(2, "type"), (3, "date"), (3, "type")]
 
 
 def _stored() -> list[tuple[Any, ...]]:
@@ -449,3 +488,133 @@ def test_the_bulk_path_stores_exactly_what_row_by_row_stores(tmp_path, area_tree
     assert (event.force, event.after) == (area_tree.force, {"created": 4})
     # And a bulk import is as idempotent as any.
     assert _import(path, bulk=True).unchanged == 4
+
+
+# --- an export imported again -----------------------------------------------------------------
+
+
+def _export(path: Path, activities: Any, **changes: dict[str, str]) -> Path:
+    """Write the export of `activities` to `path`, with changes {activity id: {column: value}}."""
+    lines = list(csv.reader(io.StringIO("".join(csv_lines(activities)).removeprefix("\ufeff"))))
+    header, rows = lines[0], lines[1:]
+    for row in rows:
+        for column, value in changes.get(row[header.index("id")], {}).items():
+            row[header.index(column)] = value
+    return _write(path, header, rows)
+
+
+def _recorded(area_tree: Any, users: Any) -> list[Activity]:
+    """Activity recorded on the pages (no import key), as most of it is."""
+
+    def record(area: Area, slug: str, **values: Any) -> Activity:
+        data = services.ActivityData(
+            type=ActivityType.objects.get(slug=slug),
+            starts_at=dt.datetime(2025, 6, 2, 17, 30, 45, tzinfo=dt.UTC),
+            areas=[area],
+            **values,
+        )
+        return services.activity_create(actor=users.officer_a, data=data, today=TODAY)
+
+    return [
+        record(area_tree.nbhd_a, "patch-walk", title="Walk", people_reached=12, officers=[users.officer_a]),
+        record(
+            area_tree.nbhd_a,
+            "beat-surgery",
+            issues_raised="Parking on the verge\r\nand speeding",
+            officer_hours=Decimal("1.25"),
+            demographics={"age": {"65_plus": 3, "under_18": 0}},
+            latitude=52.123456789,
+            longitude=-1.1,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
+def test_an_export_of_recorded_activity_imports_back_as_no_change(tmp_path, area_tree, users, bulk):
+    recorded = _recorded(area_tree, users)
+    path = _export(tmp_path / "export.csv", Activity.objects.all())
+    report = _import(path, bulk=bulk)
+    assert (report.read, report.created, report.updated, report.unchanged) == (2, 0, 0, 2)
+    assert sorted(Activity.objects.values_list("pk", flat=True)) == sorted(a.pk for a in recorded)
+    assert not AuditEvent.objects.filter(action__in=["activity.update", "import.activities"]).exists()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["row-by-row", "bulk"])
+def test_a_corrected_export_updates_its_activities_once(tmp_path, area_tree, users, bulk):
+    walk, surgery = _recorded(area_tree, users)
+    path = _export(
+        tmp_path / "corrected.csv",
+        Activity.objects.all(),
+        **{str(walk.pk): {"people_reached": "15", "areas": "NB-A;NB-C", "title": "Walk, corrected"}},
+    )
+    # A new row in the same file is added as usual.
+    with path.open("a", encoding="utf-8") as file:
+        file.write("2025-06-03,,newsletter,NB-A" + "," * (len(COLUMNS) - 4) + "\n")
+
+    dry = _import(path, commit=False, bulk=bulk)
+    assert (dry.created, dry.updated, dry.unchanged, dry.committed) == (1, 1, 1, False)
+    walk.refresh_from_db()
+    assert (walk.people_reached, walk.title) == (12, "Walk")
+
+    report = _import(path, bulk=bulk)
+    assert (report.created, report.updated, report.unchanged) == (1, 1, 1)
+    walk.refresh_from_db()
+    assert (walk.people_reached, walk.title) == (15, "Walk, corrected")
+    assert sorted(ActivityArea.objects.filter(activity=walk).values_list("area__code", flat=True)) == ["NB-A", "NB-C"]
+    assert list(walk.officers.all()) == [users.officer_a]  # what the row still says is kept
+    update = AuditEvent.objects.get(action="activity.update")
+    assert (update.object_id, update.actor, (update.before or {})["people_reached"]) == (str(walk.pk), None, 12)
+    assert AuditEvent.objects.filter(action="import.activities", force=area_tree.force).count() == 1
+    assert Activity.objects.count() == 3
+
+    # The same corrected file again: nothing changes.
+    again = _import(path, bulk=bulk)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert AuditEvent.objects.filter(action="activity.update").count() == 1
+    surgery.refresh_from_db()
+    assert surgery.issues_raised == "Parking on the verge\r\nand speeding"
+
+
+def test_a_correction_that_breaks_a_rule_is_refused_like_a_new_row(tmp_path, area_tree, users):
+    walk, _surgery = _recorded(area_tree, users)
+    path = _export(
+        tmp_path / "bad.csv", Activity.objects.filter(pk=walk.pk), **{str(walk.pk): {"links": "ftp://example.org/x"}}
+    )
+    with pytest.raises(ImportFailed) as caught:
+        _import(path)
+    assert (caught.value.line, caught.value.field) == (2, "links")
+    walk.refresh_from_db()
+    assert walk.links == []
+
+
+def test_ids_that_name_no_activity_of_the_force_are_refused(tmp_path, area_tree, users):
+    walk, surgery = _recorded(area_tree, users)
+    other = Area.objects.create(level=Level.FORCE, code="OTHERSHIRE", name="Othershire Police")
+    Area.objects.create(level=Level.NEIGHBOURHOOD, code="OT-1", name="Otherton", force=other, parent=other)
+    header = ["id", "date", "type", "areas", "title"]
+    rows = [
+        [str(walk.pk), "2025-06-02", "patch-walk", "OT-1", "Moved to another force"],  # line 2
+        ["999999", "2025-06-02", "patch-walk", "NB-A", "Deleted since"],  # line 3
+        [str(surgery.pk), "2025-06-02", "beat-surgery", "NB-A", "Once"],  # line 4
+        [str(surgery.pk), "2025-06-02", "beat-surgery", "NB-A", "Twice"],  # line 5
+        ["A-17", "2025-06-02", "beat-surgery", "NB-A", "Not an id"],  # line 6
+        ["", "2025-06-02", "newsletter", "NB-A", "New, and fine"],  # line 7
+    ]
+    with pytest.raises(ActivityImportFailed) as caught:
+        _import(_write(tmp_path / "ids.csv", header, rows))
+    assert [(p.line, p.field, p.message) for p in caught.value.problems] == [
+        (2, "id", f"activity {walk.pk} is not an activity of Othershire Police"),
+        (3, "id", "no activity has the id 999999: remove the id to import the row as a new activity"),
+        (5, "id", f"activity {surgery.pk} is also on line 4: a file may change an activity once"),
+        (6, "id", "“A-17” is not the id of an exported activity: leave it empty for a new activity"),
+    ]
+    assert Activity.objects.count() == 2
+    walk.refresh_from_db()
+    surgery.refresh_from_db()
+    assert (walk.title, surgery.title) == ("Walk", "")
+
+    # With --force, an activity of the force named is updated; another force's is not.
+    path = _write(tmp_path / "force.csv", header, [[str(walk.pk), "2025-06-02", "patch-walk", "NB-A", "Walk 2"]])
+    with pytest.raises(ImportFailed, match=f"activity {walk.pk} is not an activity of Othershire Police"):
+        _import(path, force_code="OTHERSHIRE")
+    assert _import(path, force_code="TESTSHIRE").updated == 1

@@ -337,12 +337,16 @@ def test_edit_shows_what_is_recorded(area_tree, users, login_as, partners):
     assert f'value="{area_tree.nbhd_a.pk}" checked' in html
     assert 'name="reached_sex_female" value="5"' in html
     assert "https://example.org/a\nhttps://example.org/b</textarea>" in html
-    assert f'<option value="{users.officer_a.pk}" selected>' in html
+    # The officers are checkboxes in a fieldset whose legend names them (not a Ctrl-click list).
+    assert f'id="id_officers_0" name="officers" type="checkbox" value="{users.officer_a.pk}" checked' in html
+    assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Officers who took part</legend>' in html
+    assert "Hold Ctrl" not in html and '<select name="officers"' not in html
 
 
 @pytest.mark.django_db
 def test_editing_everything(area_tree, users, login_as, partners, ward):
-    activity = record([area_tree.nbhd_a], people_reached=3)
+    # The commander is not on officer A's team, but already named: still offered.
+    activity = record([area_tree.nbhd_a], people_reached=3, officers=[users.commander])
     data = edit_data(
         activity,
         area_tree,
@@ -390,6 +394,31 @@ def test_edit_errors_from_the_service_land_on_their_fields(area_tree, users, log
     assert "ftp://example.org/file</textarea>" in html
     activity.refresh_from_db()
     assert activity.title == ""  # nothing was saved
+
+
+@pytest.mark.django_db
+def test_edit_error_summary_lists_the_fields_in_page_order(area_tree, users, login_as):
+    activity = record([area_tree.nbhd_a])
+    data = edit_data(
+        activity,
+        area_tree,
+        date="31/02/2024",
+        latitude="north",
+        officer_hours="lots",
+        people_reached="-1",
+        reached_age_under_18="x",
+        reached_ethnic_group_white="-2",
+        officers=["999999"],
+    )
+    response = signed_in(login_as, users.officer_a).post(edit_url(activity), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary, page = html.split('<div class="govuk-error-summary__body">', 1)[1].split("</ul>", 1)
+    anchors = [part.split('"', 1)[0] for part in summary.split('<a href="#')[1:]]
+    assert len(anchors) == 7
+    # Each link's target, found in the page: they must come in the order the page shows them.
+    positions = [page.index(f'id="{anchor}"') for anchor in anchors]
+    assert positions == sorted(positions), anchors
 
 
 @pytest.mark.django_db

@@ -6,7 +6,10 @@
 // - the form is sent with fetch(), so losing the signal does not lose the page: the draft
 //   stays and a message says so, and pressing the button again retries. The hidden
 //   client_id travels with the draft, so a retry of a form that did arrive makes no copy;
-// - a form the server refused (errors) replaces the page's main content, errors and all.
+// - a form the server refused (errors) replaces the page's main content, errors and all;
+// - a draft not sent within DRAFT_MAX_AGE_MS is thrown away unseen (anyone's, on any page
+//   that loads this script): a shared phone must not keep what residents said for ever.
+//   Signing out clears the site's storage too (the Clear-Site-Data header).
 //
 // All the words shown come from the page (<template> elements), so they are translated;
 // nothing here needs inline script or style, so it runs under the strict CSP.
@@ -14,6 +17,7 @@
 import { initAll } from "../vendor/govuk-frontend/govuk-frontend.min.js";
 
 const SEND_TIMEOUT_MS = 60000;
+const DRAFT_MAX_AGE_MS = 72 * 60 * 60 * 1000;
 
 function storageGet(key) {
   try {
@@ -37,6 +41,26 @@ function storageRemove(key) {
     window.localStorage.removeItem(key);
   } catch {
     // Nothing to do.
+  }
+}
+
+// A draft saved more than DRAFT_MAX_AGE_MS ago (or with no time: not one this script
+// wrote) is stale. Either way round, so a phone clock set far ahead does not keep one.
+function isStale(draft) {
+  const age = Date.now() - Number(draft && draft.savedAt);
+  return !Number.isFinite(age) || Math.abs(age) > DRAFT_MAX_AGE_MS;
+}
+
+// Delete every stale draft whose key starts like `key` (every person's, not only this one's).
+function forgetStaleDrafts(key) {
+  const prefix = key.slice(0, key.lastIndexOf(".") + 1);
+  try {
+    const keys = Array.from({ length: window.localStorage.length }, (_, i) => window.localStorage.key(i));
+    for (const stored of keys) {
+      if (stored && stored.startsWith(prefix) && isStale(storageGet(stored))) storageRemove(stored);
+    }
+  } catch {
+    // Storage refused: there is nothing kept to forget.
   }
 }
 
@@ -209,6 +233,8 @@ function forgetSentDraft() {
   if (sentId === marker.dataset.bbClientId) storageRemove(key);
 }
 
+const draftKeyHolder = document.querySelector("[data-bb-draft-key], [data-bb-draft-sent]");
+if (draftKeyHolder) forgetStaleDrafts(draftKeyHolder.dataset.bbDraftKey || draftKeyHolder.dataset.bbDraftSent);
 forgetSentDraft();
 const quickForm = document.querySelector("form[data-bb-draft-key]");
 if (quickForm) enhanceForm(quickForm, { restore: true });
