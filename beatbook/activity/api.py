@@ -462,7 +462,9 @@ def compliance(
     request: HttpRequest,
     code: str,
     period: str | None = Query(None, description="YYYY, YYYY-Qn, YYYY-MM or YYYY-Www (default: this year)."),
-    as_of: str | None = Query(None, description="Judge as on this day, inclusive (default: today)."),
+    as_of: str | None = Query(
+        None, description="Judge as on this day, inclusive (default: the period's last day, or today while it runs)."
+    ),
 ) -> Status[dict[str, Any]]:
     """As `beatbook compliance --json`: for a force or NPA every team under it you may see,
     policing areas first, each level best first; for a neighbourhood, its own standards."""
@@ -472,11 +474,20 @@ def compliance(
         return Status(403, {"detail": _("Compliance is shown to police staff only.")})
     area = _visible_area(user, code, levels=COMPLIANCE_LEVELS)
     report_period = _period(period)
-    day = _date(as_of, "as_of") or timezone.localdate()
+    try:
+        day, day_over = compliance_selectors.judging_date(
+            report_period, _date(as_of, "as_of"), today=timezone.localdate()
+        )
+    except ValueError as error:
+        raise HttpError(400, f"as_of: {error}") from error
     teams = compliance_selectors.teams_under(area)
     allowed = set(visible_teams.filter(pk__in=[t.pk for t in teams]).values_list("pk", flat=True))
     teams = [t for t in teams if t.pk in allowed]
-    judged = compliance_selectors.teams_compliance(teams=teams, period=report_period, as_of=day) if teams else []
+    judged = (
+        compliance_selectors.teams_compliance(teams=teams, period=report_period, as_of=day, day_over=day_over)
+        if teams
+        else []
+    )
     judged = [t for t in judged if t.team.level == Level.NPA] + [t for t in judged if t.team.level != Level.NPA]
     return Status(200, compliance_out(area, report_period, day, judged))
 

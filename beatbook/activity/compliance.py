@@ -8,18 +8,24 @@ a month, an ISO week) is cut into the standard's own periods, the *windows*
 The rules (the tests check exactly these):
 
 1. `as_of` is inclusive: activity dated on or before it counts, activity after it does not.
-   Dates are Europe/London calendar dates (`services.local_date`).
+   Dates are Europe/London calendar dates (`services.local_date`). `day_over` says whether
+   the as_of day itself is over: callers pass `as_of < today` (Europe/London), so a report
+   judged on today's date treats today as still running, and one judged on an earlier day
+   (the end of a past month) treats that day as finished. Which day to judge on by default
+   (a past period on its last day, never in the future) is `compliance_selectors.judging_date`.
 2. A window that starts after `as_of` is NOT_STARTED.
 3. A window that ended before `as_of` is complete: MET if its count reached the minimum,
-   else MISSED.
-4. The window holding `as_of` is open. It is MET as soon as its count reaches the minimum.
+   else MISSED. So is a window that ends on `as_of` when `day_over`: the March newsletter
+   judged on 31 March after 31 March is over is MET or MISSED, never AT_RISK.
+4. Otherwise the window holding `as_of` is open (it ends after `as_of`, or ends on it while
+   that day is still running). It is MET as soon as its count reaches the minimum.
    Otherwise the pace rule decides: with `elapsed = (as_of - start).days + 1` days gone of the
    window's `days`, `projected = count x days / elapsed`; the window is AT_RISK when
    `projected < minimum` and ON_TRACK otherwise. So an open window with nothing yet is
-   AT_RISK (at the current pace nothing will happen), including a daily standard on the day
-   itself and any window on its last day. Example: a minimum of 2 a year, 1 by 1 July 2025
-   (day 182 of 365) projects 365/182 = 2.005: on track; 1 by 3 July (day 184) projects
-   365/184 = 1.984: at risk.
+   AT_RISK (at the current pace nothing will happen), including a daily standard on today
+   itself and any window on its last day while that day is today. Example: a minimum of 2
+   a year, 1 by 1 July 2025 (day 182 of 365) projects 365/182 = 2.005: on track; 1 by
+   3 July (day 184) projects 365/184 = 1.984: at risk.
 5. Overall, in this order: NOT_STARTED when the report period starts after `as_of` (or when
    none of its windows has started: a month whose first ISO week starts on the 2nd); MISSED
    when any complete window was missed; AT_RISK when the open window is at risk; MET when
@@ -88,15 +94,15 @@ class WindowResult:
 
     @property
     def is_open(self) -> bool:
-        """Whether the window holds as_of (only open windows have a projection)."""
+        """Whether the window is still running on as_of (only open windows have a projection)."""
         return self.projected is not None
 
 
-def evaluate_window(*, period: Period, count: int, minimum: int, as_of: date) -> WindowResult:
+def evaluate_window(*, period: Period, count: int, minimum: int, as_of: date, day_over: bool = False) -> WindowResult:
     """Judge one window by rules 2-4 of the module docstring."""
     if period.start > as_of:
         return WindowResult(period, count, minimum, Status.NOT_STARTED, None, 0)
-    if period.end < as_of:
+    if period.end < as_of or (day_over and period.end == as_of):
         status = Status.MET if count >= minimum else Status.MISSED
         return WindowResult(period, count, minimum, status, None, period.days)
     elapsed = (as_of - period.start).days + 1
@@ -125,7 +131,7 @@ class Evaluation:
 
     @property
     def open_window(self) -> WindowResult | None:
-        """The window holding as_of, if the report period has one."""
+        """The window still running on as_of, if the report period has one."""
         return next((w for w in self.windows if w.is_open), None)
 
     @property
@@ -164,16 +170,24 @@ def evaluate(
     report_period: Period,
     as_of: date,
     daily_counts: Mapping[date, int],
+    day_over: bool = False,
 ) -> Evaluation:
     """Judge a standard ("at least `minimum` each `standard_period`") over `report_period`.
 
     `daily_counts` maps a local date to the number of activities that count for the standard
     on that day (already filtered by type, team and conditions); dates outside the windows and
-    after `as_of` are ignored.
+    after `as_of` are ignored. `day_over`: whether the as_of day is over (rule 1), so that a
+    window ending on it is complete.
     """
     tally = _Tally(daily_counts, as_of)
     windows = [
-        evaluate_window(period=window, count=tally.between(window.start, window.end), minimum=minimum, as_of=as_of)
+        evaluate_window(
+            period=window,
+            count=tally.between(window.start, window.end),
+            minimum=minimum,
+            as_of=as_of,
+            day_over=day_over,
+        )
         for window in periods_within(standard_period, report_period)
     ]
     open_window = next((w for w in windows if w.is_open), None)

@@ -15,6 +15,12 @@ A force's compliance for a year is a constant number of queries whatever the num
 or standards: the standards (`services.standards_for_force`), the forces of the teams, and one
 grouped query over `ActivityArea` (bench/compliance.py measures it). Access is decided by the
 caller (`access.teams_for_user`); the `compliance` command has the whole database.
+
+The day a period is judged on is `judging_date`, the one rule for the pages, the command, the
+API and the performance pack: by default the period's last day, or today while it runs; never
+a day in the future. That day counts inclusively, and it is over (`day_over`, rule 1 of
+`compliance`) whenever it is before today, so a finished month shows the same verdicts whether
+it is looked at the day after or a year later.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, When, prefetch_related_objects
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -74,6 +81,24 @@ class TeamCompliance:
     def judged(self) -> int:
         """Standards with a verdict: every one except those not started."""
         return self.met + self.on_track + self.at_risk + self.missed
+
+
+def judging_date(period: Period, as_of: date | None, *, today: date) -> tuple[date, bool]:
+    """The day to judge `period` on, and whether that day is over: `(as_of, day_over)`.
+
+    `as_of` None means the default, `min(today, period.end)`: a past period is judged on its
+    last day, so activity recorded for later days never changes its verdicts, and a running
+    period on today. `day_over` is `as_of < today`. `today` is the Europe/London date
+    (`timezone.localdate()`). ValueError, a sentence for people, when `as_of` is after today.
+    """
+    if as_of is None:
+        as_of = min(today, period.end)
+    elif as_of > today:
+        raise ValueError(
+            _("The date cannot be in the future: %(day)s is after today, %(today)s.")
+            % {"day": as_of.isoformat(), "today": today.isoformat()}
+        )
+    return as_of, as_of < today
 
 
 def applies(standard: Standard, team: Area) -> bool:
@@ -247,11 +272,16 @@ def _force_id(team: Area) -> int | None:
     return team.pk if team.level == Level.FORCE else team.force_id
 
 
-def teams_compliance(*, teams: Sequence[Area], period: Period, as_of: date) -> list[TeamCompliance]:
+def teams_compliance(
+    *, teams: Sequence[Area], period: Period, as_of: date, day_over: bool | None = None
+) -> list[TeamCompliance]:
     """Each team judged against its force's active standards for its level, best first.
 
-    Ranked by score (highest first), then fewest missed, then name.
+    Ranked by score (highest first), then fewest missed, then name. `day_over` as from
+    `judging_date`; None works it out from today (`as_of < timezone.localdate()`).
     """
+    if day_over is None:
+        day_over = as_of < timezone.localdate()
     by_force: dict[int | None, list[Area]] = defaultdict(list)
     for team in teams:
         if team.level not in TEAM_LEVEL.values():
@@ -275,6 +305,7 @@ def teams_compliance(*, teams: Sequence[Area], period: Period, as_of: date) -> l
                     report_period=period,
                     as_of=as_of,
                     daily_counts=counts.get((team.pk, standard.pk), {}),
+                    day_over=day_over,
                 )
                 results.append(
                     StandardResult(
@@ -288,8 +319,8 @@ def teams_compliance(*, teams: Sequence[Area], period: Period, as_of: date) -> l
     return judged
 
 
-def team_compliance(*, team: Area, period: Period, as_of: date) -> TeamCompliance:
-    return teams_compliance(teams=[team], period=period, as_of=as_of)[0]
+def team_compliance(*, team: Area, period: Period, as_of: date, day_over: bool | None = None) -> TeamCompliance:
+    return teams_compliance(teams=[team], period=period, as_of=as_of, day_over=day_over)[0]
 
 
 def evidence(*, team: Area, standard: Standard, window: Period, as_of: date | None = None) -> QuerySet[Activity]:

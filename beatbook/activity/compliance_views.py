@@ -9,14 +9,15 @@ Access (all from `access`):
 
 The judging is `compliance_selectors` (the engine); these views only choose the period and
 lay out its results. `?period=` is a year, quarter, month or ISO week (`periods.parse_period`)
-and `?as_of=` a date (default today, never in the future).
+and `?as_of=` a date: by default the period's last day, or today while it runs, and never in
+the future (`compliance_selectors.judging_date`, the rule the command and the pack follow too).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django import forms
@@ -35,7 +36,14 @@ from beatbook.areas.models import Area, Level
 
 from . import access
 from .compliance import Evaluation, Status, WindowResult
-from .compliance_selectors import StandardResult, evidence, team_compliance, teams_compliance, teams_under
+from .compliance_selectors import (
+    StandardResult,
+    evidence,
+    judging_date,
+    team_compliance,
+    teams_compliance,
+    teams_under,
+)
 from .pack import STATUS_TAGS, compliance_tables, status_text
 from .pack_views import may_have_packs
 from .periods import Period, covered_span, parse_period, period_containing
@@ -67,6 +75,14 @@ def _user(request: HttpRequest) -> User:
 # --- Choosing the area and the period --------------------------------------------------------
 
 
+class Judging(NamedTuple):
+    """A period, the day it is judged on, and whether that day is over (`judging_date`)."""
+
+    period: Period
+    as_of: date
+    day_over: bool
+
+
 class PeriodForm(GovukFormMixin, forms.Form):
     """The period and the date it is judged on (a GET form, so the address can be shared)."""
 
@@ -81,7 +97,10 @@ class PeriodForm(GovukFormMixin, forms.Form):
     as_of = forms.DateField(
         label=gettext_lazy("Judged on (optional)"),
         required=False,
-        help_text=gettext_lazy("See the period as it stood on an earlier day, for example 2025-06-30."),
+        help_text=gettext_lazy(
+            "See the period as it stood on an earlier day, for example 2025-06-30. Empty for the "
+            "period's last day, or today while it runs."
+        ),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     widths = {"period": "govuk-input--width-10", "as_of": "govuk-input--width-10"}
@@ -103,19 +122,25 @@ class PeriodForm(GovukFormMixin, forms.Form):
                 _("Enter a period like 2025, 2025-Q3, 2025-07 or 2025-W27"), code="invalid"
             ) from None
 
-    def clean_as_of(self) -> date:
-        chosen: date | None = self.cleaned_data.get("as_of")
-        if chosen is None:
-            return self.today
-        if chosen > self.today:
-            raise forms.ValidationError(_("The date cannot be in the future"), code="future")
-        return chosen
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "as_of" not in cleaned:
+            return cleaned
+        # A wrong period shows this year (`chosen`), but a day in the future is still named.
+        period = cleaned.get("period") or period_containing("year", self.today)
+        try:
+            cleaned["as_of"], cleaned["day_over"] = judging_date(period, cleaned["as_of"], today=self.today)
+        except ValueError as error:
+            self.add_error("as_of", forms.ValidationError(str(error), code="future"))
+        return cleaned
 
-    def chosen(self) -> tuple[Period, date]:
+    def chosen(self) -> Judging:
         """The valid choice, or this year as of today when the form is empty or wrong."""
         if self.is_bound and self.is_valid():
-            return self.cleaned_data["period"], self.cleaned_data["as_of"]
-        return period_containing("year", self.today), self.today
+            data = self.cleaned_data
+            return Judging(data["period"], data["as_of"], data["day_over"])
+        period = period_containing("year", self.today)
+        return Judging(period, *judging_date(period, None, today=self.today))
 
 
 class OverviewForm(PeriodForm):
@@ -175,10 +200,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     default = user.area if user.area in areas else areas[0]
     assert default is not None
     area = form.chosen_area(default)
-    period, as_of = form.chosen()
+    period, as_of, day_over = form.chosen()
     # Only the chosen area's own teams: an NPA's commander does not see the other NPAs.
     teams = [t for t in teams_under(area) if t in set(areas)]
-    ranked = teams_compliance(teams=teams, period=period, as_of=as_of)
+    ranked = teams_compliance(teams=teams, period=period, as_of=as_of, day_over=day_over)
     context = {
         "form": form,
         "area": area,
@@ -338,8 +363,8 @@ def team(request: HttpRequest, level: str, code: str) -> HttpResponse:
     found = access.get_team_for_user(user, code=code, level=level)
     today = timezone.localdate()
     form = PeriodForm(request.GET or None, today=today)
-    period, as_of = form.chosen()
-    judged = team_compliance(team=found, period=period, as_of=as_of)
+    period, as_of, day_over = form.chosen()
+    judged = team_compliance(team=found, period=period, as_of=as_of, day_over=day_over)
     sections = [_section(found, result, period, as_of) for result in judged.results]
     context = {
         "form": form,

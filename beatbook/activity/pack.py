@@ -3,7 +3,9 @@
 `build_pack` gathers everything the pack's page, PDF and spreadsheet show, so the three agree:
 
 - compliance of the NPA's teams (the NPA itself and its neighbourhoods) for the month and for
-  the year to date, both judged as of the month's end (or today, for the current month);
+  the year to date, both judged on the month's last day (or today, for the current month), as
+  `compliance_selectors.judging_date` has it, so a finished month reads as the compliance
+  pages show it;
 - activity by type for each of the twelve months to the pack's month;
 - people reached in person and online, activities with partners, each month;
 - issues raised by category (activities naming each category), twelve months and the month;
@@ -35,7 +37,7 @@ from django.utils.translation import gettext as _
 from beatbook.areas.models import Area, Level
 
 from .compliance import Status
-from .compliance_selectors import StandardResult, TeamCompliance, teams_compliance, teams_under
+from .compliance_selectors import StandardResult, TeamCompliance, judging_date, teams_compliance, teams_under
 from .models import Activity, ActivityArea, ActivityType, IssueCategory, Standard
 from .periods import Period, month_period, parse_period, year_period
 
@@ -359,14 +361,14 @@ def build_pack(*, npa: Area, month: Period, today: date) -> Pack:
         raise ValueError(f"{npa} is not a neighbourhood policing area")
     force = npa.owning_force
     assert force is not None
-    as_of = min(month.end, today)
+    as_of, day_over = judging_date(month, None, today=today)
     months = months_to(month)
     start, end = months[0].start, months[-1].end
 
     teams = teams_under(npa)
     year = year_period(month.start.year)
-    compliance_month = compliance_tables(teams_compliance(teams=teams, period=month, as_of=as_of))
-    compliance_year = compliance_tables(teams_compliance(teams=teams, period=year, as_of=as_of))
+    compliance_month = compliance_tables(teams_compliance(teams=teams, period=month, as_of=as_of, day_over=day_over))
+    compliance_year = compliance_tables(teams_compliance(teams=teams, period=year, as_of=as_of, day_over=day_over))
 
     activities = npa_activities(npa, start=start, end=end)
     partnered = _npa_links(npa, start, end).filter(with_partner=True).values("activity_id")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -87,6 +88,12 @@ def _month_for_file(request: HttpRequest, today: date) -> Period:
     return month
 
 
+def judged_query(period: Period, as_of: date) -> str:
+    """The compliance pages' query for `period` judged on the pack's day: a team linked from the
+    pack shows the verdicts the pack shows, not today's."""
+    return urlencode({"period": period.code, "as_of": as_of.isoformat()})
+
+
 def _chart(result: pack_data.Pack) -> SafeString:
     return charts.line_chart(
         chart_id="pack-activity-chart",
@@ -127,6 +134,8 @@ def pack(request: HttpRequest, code: str) -> HttpResponse:
         "form": form,
         "pack": result,
         "chart": _chart(result),
+        "month_query": judged_query(result.month, result.as_of),
+        "year_query": judged_query(result.year_to_date, result.as_of),
         "previous_month": month_period(previous.year, previous.month),
         "next_month": month_period(following.year, following.month) if following <= today else None,
     }

@@ -336,3 +336,13 @@ def test_schema_errors_come_in_the_same_shape_as_rule_errors(area_tree, users, l
     body = response.json()
     assert set(body) == {"detail", "errors"}
     assert set(body["errors"]) == {"people_reached", "online_reach"}
+
+
+def test_compliance_of_a_past_period_is_judged_on_its_last_day_and_a_future_day_is_refused(area_tree, users, login_as):
+    client = Client()
+    login_as(client, users.analyst)
+    url = f"/api/v1/compliance/{area_tree.nbhd_a.code}"
+    past = client.get(url, {"period": "2025-03"})
+    assert past.status_code == 200 and past.json()["as_of"] == "2025-03-31"
+    future = client.get(url, {"period": "2025", "as_of": "2999-01-01"})
+    assert future.status_code == 400 and "future" in future.json()["detail"]

@@ -40,10 +40,16 @@ def test_defaults_are_as_installed() -> None:
     assert installed == DEFAULTS
 
 
-def judge(key: str, report: str, as_of: date, days: dict[date, int]) -> Evaluation:
+def judge(key: str, report: str, as_of: date, days: dict[date, int], *, day_over: bool = False) -> Evaluation:
+    """`day_over` False: as_of is today, still running (rule 1); True: as_of is an earlier day."""
     minimum, period, *_ = DEFAULTS[key]
     return evaluate(
-        minimum=minimum, standard_period=period, report_period=parse_period(report), as_of=as_of, daily_counts=days
+        minimum=minimum,
+        standard_period=period,
+        report_period=parse_period(report),
+        as_of=as_of,
+        daily_counts=days,
+        day_over=day_over,
     )
 
 
@@ -63,11 +69,24 @@ def test_window_complete() -> None:
     assert (missed.status, missed.needed) == (Status.MISSED, 1)
 
 
-def test_window_on_its_last_day_is_open_not_missed() -> None:
-    # as_of is inclusive: on 30 June the quarter still has that day to go.
+def test_window_on_its_last_day_is_open_while_that_day_runs() -> None:
+    # as_of is inclusive: judged on 30 June while it is today, the quarter still has that day to go.
     window = evaluate_window(period=parse_period("2025-Q2"), count=0, minimum=1, as_of=D(2025, 6, 30))
     assert window.status == Status.AT_RISK
     assert window.elapsed_days == 91 and window.projected == 0.0
+    assert window.is_open
+
+
+def test_window_on_its_last_day_is_complete_once_that_day_is_over() -> None:
+    # Judged on 30 June after 30 June has ended (a report for the quarter made in July): complete.
+    q2 = parse_period("2025-Q2")
+    missed = evaluate_window(period=q2, count=0, minimum=1, as_of=D(2025, 6, 30), day_over=True)
+    assert (missed.status, missed.projected, missed.elapsed_days, missed.is_open) == (Status.MISSED, None, 91, False)
+    met = evaluate_window(period=q2, count=1, minimum=1, as_of=D(2025, 6, 30), day_over=True)
+    assert (met.status, met.projected) == (Status.MET, None)
+    # A window that goes on after as_of is still open, whether or not the as_of day is over.
+    open_q2 = evaluate_window(period=q2, count=0, minimum=1, as_of=D(2025, 6, 29), day_over=True)
+    assert (open_q2.status, open_q2.elapsed_days, open_q2.projected) == (Status.AT_RISK, 90, 0.0)
 
 
 def test_pace_rule_worked_numbers() -> None:
@@ -268,6 +287,17 @@ def test_newsletter_on_the_last_day_at_risk_next_day_missed() -> None:
     assert judge("newsletter-monthly", "2025-02", D(2025, 3, 1), {}).status == Status.MISSED
 
 
+def test_newsletter_for_a_finished_month_judged_on_its_last_day_is_missed() -> None:
+    # The March 2025 performance pack, made on 10 April: judged on 31 March, a day that is over.
+    # No newsletter in March: missed, as the pages judging it later say, not "at risk".
+    result = judge("newsletter-monthly", "2025-03", D(2025, 3, 31), {D(2025, 2, 3): 1}, day_over=True)
+    assert result.status == Status.MISSED
+    assert (result.counted, result.needed_now, result.open_window) == (0, 0, None)
+    assert [w.status for w in result.missed_windows] == [Status.MISSED]
+    written = judge("newsletter-monthly", "2025-03", D(2025, 3, 31), {D(2025, 3, 31): 1}, day_over=True)
+    assert written.status == Status.MET and written.judged_windows == 1
+
+
 # --- a commander's blog every ISO week ---------------------------------------------------------
 
 # January 2026 holds the Thursdays of weeks 1-5: W01 29 Dec-4 Jan, W02 5-11, W03 12-18,
@@ -350,6 +380,28 @@ def test_social_media_mid_month_posted_today_is_on_track() -> None:
     result = judge("social-media-daily", "2025-03", D(2025, 3, 15), _march(set(), upto=15))
     assert result.status == Status.ON_TRACK
     assert (result.met_windows, result.judged_windows, result.needed_now) == (15, 15, 0)
+
+
+def test_social_media_today_keeps_the_pace_rule_yesterday_is_complete() -> None:
+    # Judged on 15 March while it is today: no post yet today is at risk (the day is not over).
+    today = judge("social-media-daily", "2025-03", D(2025, 3, 15), _march(set(), upto=14))
+    assert today.windows[14].status == Status.AT_RISK and today.status == Status.AT_RISK
+    # Judged on 15 March once it is over: that day had no post, so it is missed.
+    over = judge("social-media-daily", "2025-03", D(2025, 3, 15), _march(set(), upto=14), day_over=True)
+    assert over.windows[14].status == Status.MISSED and over.status == Status.MISSED
+    assert (over.met_windows, over.judged_windows, over.needed_now) == (14, 15, 0)
+    # With the 15th's post: every day so far met, sixteen still to come.
+    posted = judge("social-media-daily", "2025-03", D(2025, 3, 15), _march(set(), upto=15), day_over=True)
+    assert posted.status == Status.ON_TRACK
+    assert (posted.met_windows, posted.judged_windows, posted.open_window) == (15, 15, None)
+
+
+def test_patch_walks_judged_on_31_december() -> None:
+    # One walk with a partner in 2025. On 31 December itself: 1 x 365 / 365 = 1 < 2, at risk;
+    # judged on 31 December after it is over, the year is complete: missed.
+    days = {D(2025, 5, 6): 1}
+    assert judge("patch-walks-yearly", "2025", D(2025, 12, 31), days).status == Status.AT_RISK
+    assert judge("patch-walks-yearly", "2025", D(2025, 12, 31), days, day_over=True).status == Status.MISSED
 
 
 def test_social_media_missed_outranks_at_risk() -> None:

@@ -149,9 +149,57 @@ def test_tables_for_a_neighbourhood_list_windows(activity: None) -> None:
     assert rows["Post social-media content every day"][-4:] == ["on", "track", "74/90", "0"]
 
 
-def test_as_of_defaults_to_today(area_tree: Any) -> None:
-    data = run_json("--area", "NB-A", "--period", "2025")
-    assert data["as_of"] == timezone.localdate().isoformat()
+@pytest.fixture
+def today_is(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Pin `timezone.localdate()`, the command's today."""
+
+    def pin(day: date) -> None:
+        monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+
+    return pin
+
+
+def test_as_of_defaults_to_today_while_the_period_runs(area_tree: Any, today_is: Any) -> None:
+    today_is(D(2025, 3, 15))
+    assert run_json("--area", "NB-A", "--period", "2025")["as_of"] == "2025-03-15"
+    assert run_json("--area", "NB-A", "--period", "2025-03")["as_of"] == "2025-03-15"
+
+
+def test_as_of_defaults_to_the_last_day_of_a_past_period(area_tree: Any, today_is: Any) -> None:
+    # Walks with a partner in June and November 2025: March 2025 judged now is judged as it
+    # stood on 31 March (none yet: at risk), not met from walks that came later.
+    record("patch-walk", at(D(2025, 6, 12)), area_tree.nbhd_a, other_partners="Council")
+    record("patch-walk", at(D(2025, 11, 3)), area_tree.nbhd_a, other_partners="Council")
+    today_is(D(2026, 6, 1))
+    data = run_json("--area", "NB-A", "--period", "2025-03")
+    assert data["as_of"] == "2025-03-31"
+    found = standards_of(data["teams"][0])
+    assert (found["patch-walks-yearly"]["status"], found["patch-walks-yearly"]["counted"]) == ("at_risk", 0)
+    # 31 March is over: March's newsletter window is complete, so none is missed, not at risk.
+    assert found["newsletter-monthly"]["status"] == "missed"
+    assert run_json("--area", "NB-A", "--period", "2025")["as_of"] == "2025-12-31"
+
+
+def test_a_future_as_of_is_refused(area_tree: Any, today_is: Any) -> None:
+    today_is(D(2025, 3, 15))
+    with pytest.raises(CommandError) as error:
+        run("--area", "NB-A", "--period", "2025-Q1", "--as-of", "2025-03-16")
+    assert str(error.value) == "--as-of: The date cannot be in the future: 2025-03-16 is after today, 2025-03-15."
+    assert run_json("--area", "NB-A", "--period", "2025-Q1", "--as-of", "2025-03-15")["as_of"] == "2025-03-15"
+
+
+def test_judged_on_today_the_day_is_not_over(activity: None, today_is: Any) -> None:
+    # NB-C has no newsletter in March. Judged on 31 March while it is today: at risk; on the
+    # same day seen from 1 April: missed.
+    today_is(D(2025, 3, 31))
+    running = standards_of(run_json("--area", "NB-C", "--period", "2025-03")["teams"][0])
+    assert running["newsletter-monthly"]["status"] == "at_risk"
+    today_is(D(2025, 4, 1))
+    over = run_json("--area", "NB-C", "--period", "2025-03")
+    assert over["as_of"] == "2025-03-31"
+    assert standards_of(over["teams"][0])["newsletter-monthly"]["status"] == "missed"
+    chosen = run_json("--area", "NB-C", "--period", "2025-03", "--as-of", "2025-03-31")
+    assert standards_of(chosen["teams"][0])["newsletter-monthly"]["status"] == "missed"
 
 
 def test_a_week_period(area_tree: Any) -> None:

@@ -402,3 +402,68 @@ def test_teams_under(area_tree: Any) -> None:
 def test_a_non_team_is_refused(area_tree: Any) -> None:
     with pytest.raises(ValueError, match="not a team"):
         selectors.teams_compliance(teams=[area_tree.force], period=parse_period("2025"), as_of=D(2025, 6, 1))
+
+
+# --- the day a period is judged on ----------------------------------------------------------------
+
+
+def test_judging_date_for_a_past_period_is_its_last_day_and_over() -> None:
+    march = parse_period("2025-03")
+    assert selectors.judging_date(march, None, today=D(2025, 4, 10)) == (D(2025, 3, 31), True)
+    assert selectors.judging_date(march, None, today=D(2026, 11, 21)) == (D(2025, 3, 31), True)
+    # The day after the month ends is the first day it is judged whole.
+    assert selectors.judging_date(march, None, today=D(2025, 4, 1)) == (D(2025, 3, 31), True)
+
+
+def test_judging_date_for_a_running_period_is_today_and_not_over() -> None:
+    march = parse_period("2025-03")
+    assert selectors.judging_date(march, None, today=D(2025, 3, 31)) == (D(2025, 3, 31), False)
+    assert selectors.judging_date(march, None, today=D(2025, 3, 14)) == (D(2025, 3, 14), False)
+    # A period still to come is judged today too (and is not started).
+    assert selectors.judging_date(parse_period("2026"), None, today=D(2025, 6, 1)) == (D(2025, 6, 1), False)
+
+
+def test_judging_date_keeps_a_chosen_day() -> None:
+    q1 = parse_period("2025-Q1")
+    assert selectors.judging_date(q1, D(2025, 2, 14), today=D(2025, 3, 1)) == (D(2025, 2, 14), True)
+    assert selectors.judging_date(q1, D(2025, 3, 1), today=D(2025, 3, 1)) == (D(2025, 3, 1), False)
+    # A later day than the period's end may be chosen: the period as it stood then.
+    assert selectors.judging_date(q1, D(2025, 5, 1), today=D(2025, 6, 1)) == (D(2025, 5, 1), True)
+
+
+def test_judging_date_refuses_the_future() -> None:
+    with pytest.raises(ValueError, match=r"cannot be in the future: 2025-03-02 is after today, 2025-03-01"):
+        selectors.judging_date(parse_period("2025-Q1"), D(2025, 3, 2), today=D(2025, 3, 1))
+
+
+def test_a_past_month_is_not_judged_on_later_activity(area_tree: Any) -> None:
+    # Two walks with a partner in 2025, in June and November; none by the end of March.
+    a = area_tree.nbhd_a
+    record("patch-walk", at(D(2025, 6, 12)), a, other_partners="Council")
+    record("patch-walk", at(D(2025, 11, 3)), a, other_partners="Council")
+    march = parse_period("2025-03")
+    as_of, day_over = selectors.judging_date(march, None, today=D(2026, 6, 1))
+    walks = by_key(selectors.team_compliance(team=a, period=march, as_of=as_of, day_over=day_over))
+    # The year's window is open on 31 March with nothing yet: at risk, as it stood then.
+    assert (walks["patch-walks-yearly"].status, walks["patch-walks-yearly"].evaluation.counted) == (Status.AT_RISK, 0)
+    # What the pages used to show, judged on "today": the walks after March made it met.
+    later = by_key(selectors.team_compliance(team=a, period=march, as_of=D(2026, 6, 1)))
+    assert (later["patch-walks-yearly"].status, later["patch-walks-yearly"].evaluation.counted) == (Status.MET, 2)
+
+
+def test_day_over_defaults_to_whether_as_of_is_before_today(area_tree: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # March 2025 with no newsletter, judged on 31 March: at risk on the 31st, missed from 1 April.
+    from django.utils import timezone
+
+    a, march = area_tree.nbhd_a, parse_period("2025-03")
+
+    def newsletter(today: date | None = None, day_over: bool | None = None) -> Status:
+        if today is not None:
+            monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
+        judged = selectors.team_compliance(team=a, period=march, as_of=D(2025, 3, 31), day_over=day_over)
+        return by_key(judged)["newsletter-monthly"].status
+
+    assert newsletter(today=D(2025, 3, 31)) == Status.AT_RISK
+    assert newsletter(today=D(2025, 4, 1)) == Status.MISSED
+    assert newsletter(day_over=False) == Status.AT_RISK  # said outright, today does not matter
+    assert newsletter(today=D(2025, 3, 31), day_over=True) == Status.MISSED

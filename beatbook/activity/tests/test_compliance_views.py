@@ -39,15 +39,16 @@ def record(type_slug: str, day: str, areas: list[Any], **extra: Any) -> Activity
 
 
 def build_quarter(tree: Any) -> None:
-    """The first quarter of 2025, judged on 31 March 2025 (worked by hand from the pace rule).
+    """The first quarter of 2025, judged on 31 March 2025 after that day is over (the tests run
+    later), so the quarter is complete; worked by hand from the rules.
 
     Abbeyfield (A): ward meeting 10 Feb (met); a patch walk with a partner 5 Mar, 1 of 2 for
     the year by day 90 of 365 projects 4.1 (on track); priorities set at a PACT meeting 20 Jan
     (met); a survey 1 Mar (met); newsletters 5 Jan, 5 Feb, 5 Mar (met); one social-media post
     on 14 Feb, so every other day is missed (missed). 5 of 6 met or on track: 83%.
-    Brookside (B): newsletters each month (met); nothing else: the yearly and quarterly
-    standards are open with none (at risk), social media missed. 1 of 6: 17%.
-    Castlegate (C): nothing: newsletter and social media missed, the rest at risk. 0%.
+    Brookside (B): newsletters each month (met); nothing else: the yearly standards are open
+    with none (at risk), the quarter's priorities and survey and social media missed. 1 of 6: 17%.
+    Castlegate (C): nothing: the yearly standards at risk, the rest missed. 0%.
     North: a commander's blog every ISO week from week 1 (30 Dec 2024) to week 13: met, 100%.
     South: no blog: missed, 0%.
     """
@@ -96,14 +97,14 @@ def test_analyst_sees_the_force_ranked(area_tree, users, login_as):
     ]
     assert statuses(neighbourhoods) == {
         "Abbeyfield": ["met", "on_track", "met", "met", "met", "missed"],
-        "Brookside": ["at_risk", "at_risk", "at_risk", "at_risk", "met", "missed"],
-        "Castlegate": ["at_risk", "at_risk", "at_risk", "at_risk", "missed", "missed"],
+        "Brookside": ["at_risk", "at_risk", "missed", "missed", "met", "missed"],
+        "Castlegate": ["at_risk", "at_risk", "missed", "missed", "missed", "missed"],
     }
     assert neighbourhoods.counts == {
         Status.MET: 5,
         Status.ON_TRACK: 1,
-        Status.AT_RISK: 8,
-        Status.MISSED: 4,
+        Status.AT_RISK: 4,
+        Status.MISSED: 8,
         Status.NOT_STARTED: 0,
     }
     html = response.content.decode()
@@ -112,7 +113,7 @@ def test_analyst_sees_the_force_ranked(area_tree, users, login_as):
     assert '<strong class="govuk-tag ">On track</strong>' in html
     assert '<strong class="govuk-tag govuk-tag--orange">At risk</strong>' in html
     assert '<strong class="govuk-tag govuk-tag--red">Missed</strong>' in html
-    assert "3 teams: Met 5, On track 1, At risk 8, Missed 4, Not started 0." in html
+    assert "3 teams: Met 5, On track 1, At risk 4, Missed 8, Not started 0." in html
     assert f'href="{team_url(area_tree.nbhd_a)}?period=2025-Q1&amp;as_of=2025-03-31"' in html
     assert (
         '<caption class="govuk-table__caption govuk-table__caption--m" id="compliance-neighbourhood-caption">' in html
@@ -179,7 +180,11 @@ def test_period_defaults_errors_and_quick_links(area_tree, users, login_as):
     assert wrong.status_code == 200
     page = wrong.content.decode()
     assert '<a href="#id_period">Enter a period like 2025, 2025-Q3, 2025-07 or 2025-W27</a>' in page
-    assert '<a href="#id_as_of">The date cannot be in the future</a>' in page
+    tomorrow = today + dt.timedelta(days=1)
+    assert (
+        f'<a href="#id_as_of">The date cannot be in the future: {tomorrow.isoformat()} is after today, '
+        f"{today.isoformat()}.</a>"
+    ) in page
     assert 'value="2025-Q5"' in page
     assert wrong.context["period"].code == str(today.year)  # the page still shows something sensible
 
@@ -264,12 +269,12 @@ def test_a_daily_standard_over_a_year_is_summarised(area_tree, users, login_as):
     assert social.groups[:3] == [
         WindowGroup("January 2025", 31, 0, 31, 0),
         WindowGroup("February 2025", 28, 1, 27, 1),
-        WindowGroup("March 2025", 31, 0, 30, 0),  # 31 March is still open: at risk, not missed
+        WindowGroup("March 2025", 31, 0, 31, 0),  # 31 March is over: missed too
     ]
     assert social.groups[3] == WindowGroup("April 2025", 30, 0, 0, 0)
     assert social.missed_runs == [
         "1 January 2025 to 13 February 2025 (44 days)",
-        "15 February 2025 to 30 March 2025 (44 days)",
+        "15 February 2025 to 31 March 2025 (45 days)",
     ]
     html = response.content.decode()
     assert html.count('<tr class="govuk-table__row">') < 120
@@ -318,6 +323,71 @@ def test_npa_team_page_links_to_the_pack(area_tree, users, login_as):
     blog = signed_in(login_as, users.analyst).get(url, Q1).context["sections"][0]
     assert blog.standard.key == "commander-blog-weekly" and blog.result.status == Status.MET
     assert len(blog.windows) == 13 and blog.evidence_total == 13
+
+
+@pytest.fixture
+def today_is(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Pin `timezone.localdate()`, the pages' today."""
+
+    def pin(day: dt.date) -> None:
+        monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+
+    return pin
+
+
+@pytest.mark.django_db
+def test_a_past_period_is_judged_on_its_last_day_by_default(area_tree, users, login_as, today_is):
+    # Walks with a partner in June and November 2025: March 2025 seen in 2026 is judged as it
+    # stood on 31 March (none yet: at risk), not met by the walks that came after it.
+    council = Partner.objects.create(force=area_tree.force, name="Abbeyfield Borough Council")
+    for day in (dt.date(2025, 6, 12), dt.date(2025, 11, 3)):
+        walk = services.ActivityData(
+            type=ActivityType.objects.get(slug="patch-walk"),
+            starts_at=dt.datetime(day.year, day.month, day.day, 10, tzinfo=dt.UTC),
+            areas=[area_tree.nbhd_a],
+            partners=[council],
+        )
+        services.activity_create(actor=None, data=walk, today=dt.date(2026, 6, 1))
+    today_is(dt.date(2026, 6, 1))
+    client = signed_in(login_as, users.commander)
+    page = client.get(team_url(area_tree.nbhd_a), {"period": "2025-03"})
+    assert page.context["as_of"] == dt.date(2025, 3, 31)
+    sections = {s.standard.key: s for s in page.context["sections"]}
+    assert sections["patch-walks-yearly"].result.status == Status.AT_RISK
+    assert sections["patch-walks-yearly"].evidence_total == 0
+    assert sections["newsletter-monthly"].result.status == Status.MISSED  # 31 March is over
+    assert "March 2025, as it stood on 31 March 2025." in page.content.decode()
+    overview = client.get(OVERVIEW, {"period": "2025-03", "area": "NB-A"})
+    assert overview.context["as_of"] == dt.date(2025, 3, 31)
+    (table,) = overview.context["tables"]
+    assert statuses(table)["Abbeyfield"][:2] == ["at_risk", "at_risk"]
+    # The year as a whole, seen in 2026, is judged on 31 December 2025: both walks, met.
+    year = client.get(team_url(area_tree.nbhd_a), {"period": "2025"})
+    assert year.context["as_of"] == dt.date(2025, 12, 31)
+    assert {s.standard.key: s for s in year.context["sections"]}["patch-walks-yearly"].result.status == Status.MET
+
+
+@pytest.mark.django_db
+def test_the_current_period_is_judged_on_today_which_is_not_over(area_tree, users, login_as, today_is):
+    # No newsletter in March 2025. On 31 March itself the month has the rest of the day: at risk.
+    client = signed_in(login_as, users.commander)
+    today_is(dt.date(2025, 3, 31))
+    running = client.get(team_url(area_tree.nbhd_a), {"period": "2025-03"})
+    assert running.context["as_of"] == dt.date(2025, 3, 31)
+    newsletter = next(s for s in running.context["sections"] if s.standard.key == "newsletter-monthly")
+    assert newsletter.result.status == Status.AT_RISK
+    assert newsletter.needed == ["1 more in March 2025, by 31 March 2025."]
+    # The next day, the same question has its final answer.
+    today_is(dt.date(2025, 4, 1))
+    over = client.get(team_url(area_tree.nbhd_a), {"period": "2025-03"})
+    newsletter = next(s for s in over.context["sections"] if s.standard.key == "newsletter-monthly")
+    assert newsletter.result.status == Status.MISSED
+    assert newsletter.needed == ["The period is over: missed windows cannot be made up."]
+    future = client.get(team_url(area_tree.nbhd_a), {"period": "2025-03", "as_of": "2025-04-02"})
+    assert (
+        '<a href="#id_as_of">The date cannot be in the future: 2025-04-02 is after today, 2025-04-01.</a>'
+        in future.content.decode()
+    )
 
 
 # --- The layout helpers ---------------------------------------------------------------------

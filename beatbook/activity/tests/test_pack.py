@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import pytest
@@ -184,8 +186,9 @@ def test_compliance_for_the_month_and_the_year_to_date(area_tree):
     # A: one walk with a partner by 31 March (day 90 of 365) projects 4.1 >= 2; C: none.
     assert cell(neighbourhoods, area_tree.nbhd_a, "patch-walks-yearly") == Status.ON_TRACK
     assert cell(neighbourhoods, area_tree.nbhd_c, "patch-walks-yearly") == Status.AT_RISK
-    # C's newsletter was in February, so March (open on its last day) has none.
-    assert cell(neighbourhoods, area_tree.nbhd_c, "newsletter-monthly") == Status.AT_RISK
+    # C's newsletter was in February, so March has none: judged on 31 March, a day that is over
+    # by the time the pack is made (10 April), the month is complete and missed, not at risk.
+    assert cell(neighbourhoods, area_tree.nbhd_c, "newsletter-monthly") == Status.MISSED
     year_npa, year_neighbourhoods = result.compliance_year
     assert year_npa.rows[0].cells[0] is not None and year_npa.rows[0].cells[0].status == Status.MISSED
     # February's newsletter was C's only one: January missed, so the year to date is missed.
@@ -280,6 +283,65 @@ def test_pack_page_for_those_allowed(area_tree, users, login_as, fixed_today, pe
     assert "Abbeyfield Borough Council" in html
     assert "1 activity named a partner not in the force\u2019s list" in html
     assert "?month=2025-02" in html and "?month=2025-04" in html  # previous and next month
+
+
+def _pack_statuses(table: pack.ComplianceTable, team: Area) -> dict[str, Status]:
+    row = next(r for r in table.rows if r.team == team)
+    return {s.key: c.status for s, c in zip(table.standards, row.cells, strict=True) if c is not None}
+
+
+def _team_page_statuses(client: Client, url: str) -> dict[str, Status]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return {s.standard.key: s.result.status for s in response.context["sections"]}
+
+
+def _team_links(html: str, team: Area) -> list[str]:
+    path = reverse("compliance:team", kwargs={"level": team.level, "code": team.code})
+    return [unescape(href) for href in re.findall(rf'href="({re.escape(path)}(?:\?[^"]*)?)"', html)]
+
+
+@pytest.mark.django_db
+def test_pack_team_links_show_the_pack_s_judgement(area_tree, users, login_as, fixed_today):
+    build(area_tree)
+    client = login_as(Client(), users.commander)
+    html = client.get(pack_url("pack"), {"month": "2025-03"}).content.decode()
+    team_c = reverse("compliance:team", kwargs={"level": "neighbourhood", "code": "NB-C"})
+    assert f'href="{team_c}?period=2025-03&amp;as_of=2025-03-31"' in html  # the month's table
+    assert f'href="{team_c}?period=2025&amp;as_of=2025-03-31"' in html  # the year to date
+    north = reverse("compliance:team", kwargs={"level": "npa", "code": "NPA-N"})
+    assert f'href="{north}?period=2025-03&amp;as_of=2025-03-31">North</a>' in html  # the breadcrumb
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("today", [TODAY, dt.date(2026, 11, 21)])
+def test_pack_and_team_page_agree_for_a_finished_month(area_tree, users, login_as, monkeypatch, today):
+    # Made on 10 April 2025, or looked at again much later: the same verdicts on both pages.
+    from django.utils import timezone
+
+    build(area_tree)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
+    client = login_as(Client(), users.commander)
+    response = client.get(pack_url("pack"), {"month": "2025-03"})
+    result = response.context["pack"]
+    html = response.content.decode()
+    npa_month, month_table = result.compliance_month
+    npa_year, year_table = result.compliance_year
+    for team in (area_tree.nbhd_a, area_tree.nbhd_c):
+        month_link, year_link = _team_links(html, team)
+        in_pack = _pack_statuses(month_table, team)
+        assert _team_page_statuses(client, month_link) == in_pack
+        # The team page for March with no date chosen judges it on 31 March too.
+        assert _team_page_statuses(client, f"{month_link.split('?')[0]}?period=2025-03") == in_pack
+        assert _team_page_statuses(client, year_link) == _pack_statuses(year_table, team)
+    # Hand-worked: C wrote no newsletter in March; A's one walk by 31 March is on pace.
+    assert _pack_statuses(month_table, area_tree.nbhd_c)["newsletter-monthly"] == Status.MISSED
+    assert _pack_statuses(month_table, area_tree.nbhd_a)["patch-walks-yearly"] == Status.ON_TRACK
+    north_links = _team_links(html, area_tree.npa_north)
+    assert len(north_links) == 3  # the breadcrumb and both tables
+    for north_link in north_links:
+        table = npa_month if "period=2025-03&" in north_link else npa_year
+        assert _team_page_statuses(client, north_link) == _pack_statuses(table, area_tree.npa_north)
 
 
 @pytest.mark.django_db

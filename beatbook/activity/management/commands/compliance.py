@@ -3,7 +3,9 @@
 Engagement-standard compliance for a report period. For a force or a policing area (NPA):
 every team under it ranked, policing areas and neighbourhoods each best first; for a
 neighbourhood: its standards with every window. The period is YYYY, YYYY-Qn, YYYY-MM or
-YYYY-Www (an ISO week; a single day YYYY-MM-DD also works). The command runs for an operator
+YYYY-Www (an ISO week; a single day YYYY-MM-DD also works). `--as-of` defaults to the period's
+last day, or today while the period runs, and cannot be in the future: the same rule as the pages
+and the performance pack (`compliance_selectors.judging_date`). The command runs for an operator
 who holds the whole database, so only the area limits what it shows.
 """
 
@@ -52,15 +54,22 @@ def _period(text: str) -> Period:
         raise CommandError(f"--period: {error}") from error
 
 
-def _as_of(text: str | None) -> date:
+def _as_of(text: str | None) -> date | None:
     if text is None:
-        return timezone.localdate()
+        return None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise CommandError(
             f"--as-of: {text!r} is not a date: write it as YYYY-MM-DD, for example 2025-06-30."
         ) from None
+
+
+def _judging(period: Period, text: str | None) -> tuple[date, bool]:
+    try:
+        return selectors.judging_date(period, _as_of(text), today=timezone.localdate())
+    except ValueError as error:
+        raise CommandError(f"--as-of: {error}") from error
 
 
 def _ordered(judged: list[selectors.TeamCompliance]) -> list[selectors.TeamCompliance]:
@@ -125,16 +134,23 @@ class Command(BaseCommand):
             "--period", required=True, metavar="PERIOD", help="YYYY, YYYY-Qn, YYYY-MM or YYYY-Www (an ISO week)."
         )
         parser.add_argument(
-            "--as-of", dest="as_of", metavar="YYYY-MM-DD", help="Judge as on this day, inclusive (default: today)."
+            "--as-of",
+            dest="as_of",
+            metavar="YYYY-MM-DD",
+            help="Judge as on this day, inclusive (default: the period's last day, or today while it runs).",
         )
         parser.add_argument("--json", action="store_true", help="Print JSON instead of tables.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         area = _find(options["area"], options["level"])
         period = _period(options["period"])
-        as_of = _as_of(options["as_of"])
+        as_of, day_over = _judging(period, options["as_of"])
         teams = selectors.teams_under(area)
-        judged = _ordered(selectors.teams_compliance(teams=teams, period=period, as_of=as_of)) if teams else []
+        judged = (
+            _ordered(selectors.teams_compliance(teams=teams, period=period, as_of=as_of, day_over=day_over))
+            if teams
+            else []
+        )
         if options["json"]:
             self.stdout.write(json.dumps(as_dict(area, period, as_of, judged), ensure_ascii=False, indent=2))
             return
