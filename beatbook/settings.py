@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "beatbook.areas",
     "beatbook.crime",
     "beatbook.activity",
+    "beatbook.surveys",
     "beatbook.public",
 ]
 

@@ -1,0 +1,427 @@
+"""Writes to surveys: the standard template, waves, question wording, responses, postcodes.
+
+Every write validates the whole record and raises django's ValidationError with a dict of
+field → messages (an answer's field is its question key), runs in a transaction, and staff
+writes are audited. `actor=None` is the command line or the public.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from beatbook.accounts.models import User
+from beatbook.accounts.services import audit_record
+from beatbook.areas.models import Area, Level
+
+from . import selectors, templates
+from .importers.postcodes import normalise_postcode
+from .models import (
+    CONFIDENCE_ROLES,
+    Channel,
+    Postcode,
+    Question,
+    QuestionKind,
+    QuestionVersion,
+    Response,
+    Survey,
+    Wave,
+)
+
+TEXT_ANSWER_LIMIT = 2000
+NUMBER_LIMIT = 1_000_000
+LANGUAGE_LIMIT = 12
+# Question role → the response's scoring column.
+SCORING_COLUMNS: dict[str, str] = {
+    **{str(role): f"q{position}" for position, role in enumerate(CONFIDENCE_ROLES, start=1)},
+    "age_band": "age_band",
+    "sex": "sex",
+    "ethnic_group": "ethnic_group",
+}
+
+
+# --- surveys, waves, questions ------------------------------------------------------------
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "survey"
+    slug, counter = base, 2
+    while Survey.objects.filter(slug=slug).exists():
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+@transaction.atomic
+def survey_create_from_template(
+    *,
+    actor: User | None,
+    force: Area,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    min_responses: int = 30,
+    concern: bool = True,
+    equality: bool = True,
+) -> Survey:
+    """A survey with the standard "Your Views" questions (confidence always; concern and
+    equality questions when asked for), each with its first version in English."""
+    errors: dict[str, list[str]] = {}
+    if force.level != Level.FORCE:
+        errors["force"] = [_("Choose a force.")]
+    if not name.strip():
+        errors["name"] = [_("Enter a name for the survey.")]
+    if slug and Survey.objects.filter(slug=slug).exists():
+        errors["slug"] = [_("Another survey already has this short name.")]
+    if min_responses < 1:
+        errors["min_responses"] = [_("The minimum number of responses must be at least 1.")]
+    if errors:
+        raise ValidationError(errors)
+    survey = Survey.objects.create(
+        force=force,
+        name=name.strip(),
+        slug=slug or _unique_slug(name),
+        description=description,
+        min_responses=min_responses,
+    )
+    for position, item in enumerate(templates.standard_questions(concern=concern, equality=equality), start=1):
+        question = Question.objects.create(
+            survey=survey, key=item.key, kind=item.kind, role=item.role, required=item.required, position=position
+        )
+        QuestionVersion.objects.create(question=question, number=1, texts=item.texts(), options=list(item.options))
+    audit_record(actor=actor, action="survey.create", obj=survey, force=force, after={"slug": survey.slug})
+    return survey
+
+
+@transaction.atomic
+def wave_create(
+    *, actor: User | None, survey: Survey, code: str, name: str, opens_on: dt.date, closes_on: dt.date
+) -> Wave:
+    errors: dict[str, list[str]] = {}
+    if not code.strip():
+        errors["code"] = [_("Enter a code for the wave, such as 2026-05.")]
+    elif Wave.objects.filter(survey=survey, code=code.strip()).exists():
+        errors["code"] = [_("This survey already has a wave with this code.")]
+    if closes_on < opens_on:
+        errors["closes_on"] = [_("The closing date must be on or after the opening date.")]
+    if errors:
+        raise ValidationError(errors)
+    wave = Wave.objects.create(
+        survey=survey, code=code.strip(), name=name.strip() or code.strip(), opens_on=opens_on, closes_on=closes_on
+    )
+    audit_record(actor=actor, action="survey.wave_create", obj=wave, force=survey.force, after={"code": wave.code})
+    return wave
+
+
+def _validate_texts(texts: Mapping[str, Any], options: Sequence[str]) -> None:
+    if not texts or "en" not in texts:
+        raise ValidationError({"texts": [_("Give the wording in English at least.")]})
+    for language, wording in texts.items():
+        if not isinstance(wording, Mapping) or not str(wording.get("text", "")).strip():
+            raise ValidationError(
+                {"texts": [_("Give the question's wording in %(language)s.") % {"language": language}]}
+            )
+        labels = wording.get("options") or {}
+        missing = [key for key in options if key not in labels]
+        if missing and language == "en":
+            raise ValidationError(
+                {"texts": [_("Give a label for every option: %(keys)s.") % {"keys": ", ".join(missing)}]}
+            )
+
+
+@transaction.atomic
+def question_reword(
+    *,
+    actor: User | None,
+    question: Question,
+    texts: Mapping[str, Any],
+    options: Sequence[str] | None = None,
+) -> QuestionVersion:
+    """Change a question's wording (and option keys). Once any response answers the question,
+    the change is a new version, so answers keep the words they were given to; before that the
+    current version is edited in place."""
+    current = selectors.current_version(question)
+    keys = list(options) if options is not None else list(current.options)
+    _validate_texts(texts, keys)
+    if question.kind == QuestionKind.AGREE5 and set(keys) != set(templates.AGREE5):
+        raise ValidationError({"options": [_("An agreement question keeps the standard five-point scale.")]})
+    answered = Response.objects.filter(survey_id=question.survey_id, answers__has_key=question.key).exists()
+    before = {"number": current.number, "texts": current.texts, "options": current.options}
+    if answered:
+        version = QuestionVersion.objects.create(
+            question=question, number=current.number + 1, texts=dict(texts), options=keys
+        )
+    else:
+        current.texts, current.options = dict(texts), keys
+        current.save(update_fields=["texts", "options"])
+        version = current
+    audit_record(
+        actor=actor,
+        action="survey.question_reword",
+        obj=question,
+        force=question.survey.force,
+        before=before,
+        after={"number": version.number, "texts": version.texts, "options": version.options},
+    )
+    return version
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def _clean_answer(question: Question, version: QuestionVersion, value: Any) -> tuple[Any, str | None]:
+    """The stored form of one answer, or an error message. Blank answers are None."""
+    if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+        return None, (_("Answer this question.") if question.required else None)
+    kind = question.kind
+    if kind in (QuestionKind.AGREE5, QuestionKind.SINGLE, QuestionKind.YES_NO):
+        allowed: Collection[str] = version.options
+        if kind == QuestionKind.AGREE5:
+            allowed = templates.AGREE5
+        elif kind == QuestionKind.YES_NO:
+            allowed = version.options or templates.YES_NO_LABELS
+        text = str(value).strip()
+        return (text, None) if text in allowed else (None, _("Choose one of the answers given."))
+    if kind == QuestionKind.MULTIPLE:
+        chosen = [part.strip() for part in value.split(";")] if isinstance(value, str) else list(value)
+        unknown = [str(item) for item in chosen if item not in version.options]
+        if unknown:
+            return None, _("Choose only from the answers given.")
+        return [key for key in version.options if key in chosen], None
+    if kind == QuestionKind.NUMBER:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            return None, _("Enter a whole number.")
+        if abs(number) > NUMBER_LIMIT:
+            return None, _("Enter a smaller number.")
+        return number, None
+    if kind == QuestionKind.WHERE:
+        try:
+            return normalise_postcode(str(value)), None
+        except ValueError:
+            return None, _("Enter a full UK postcode, such as LE1 1AA.")
+    text = str(value).strip()
+    if len(text) > TEXT_ANSWER_LIMIT:
+        return None, _("Answers must be %(limit)s characters or fewer.") % {"limit": TEXT_ANSWER_LIMIT}
+    return text, None
+
+
+def _location(
+    survey: Survey, lsoa: Area | None, postcode: str | None, errors: dict[str, list[str]]
+) -> tuple[Area | None, Area | None]:
+    """The LSOA and neighbourhood a response is from, given directly or by postcode."""
+    found: Area | None = lsoa
+    if postcode:
+        try:
+            normalised = normalise_postcode(postcode)
+        except ValueError:
+            errors["postcode"] = [_("Enter a full UK postcode, such as LE1 1AA.")]
+            return None, None
+        entry = Postcode.objects.select_related("lsoa__parent").filter(postcode=normalised).first()
+        if entry is None or entry.lsoa is None:
+            errors["postcode"] = [_("We do not know this postcode. Check it, or choose your area from the list.")]
+            return None, None
+        if lsoa is not None and lsoa.pk != entry.lsoa_id:
+            errors["postcode"] = [_("The postcode is not in the area chosen.")]
+            return None, None
+        found = entry.lsoa
+    if found is None:
+        return None, None
+    if found.level != Level.LSOA or found.force_id != survey.force_id:
+        errors["postcode" if postcode else "lsoa"] = [_("This place is outside the area the survey covers.")]
+        return None, None
+    neighbourhood = found.parent if found.parent and found.parent.level == Level.NEIGHBOURHOOD else None
+    return found, neighbourhood
+
+
+def _response_values(
+    *,
+    survey: Survey,
+    wave: Wave,
+    answers: Mapping[str, Any],
+    channel: str,
+    language: str,
+    lsoa: Area | None,
+    postcode: str | None,
+    submitted_at: dt.datetime | None,
+) -> dict[str, Any]:
+    """Every column of a response, validated; ValidationError names each bad field."""
+    errors: dict[str, list[str]] = {}
+    if wave.survey_id != survey.pk:
+        errors["wave"] = [_("This wave belongs to another survey.")]
+    if channel not in Channel.values:
+        errors["channel"] = [_("Choose online, paper, phone or import.")]
+    language = (language or "").strip()
+    if not language or len(language) > LANGUAGE_LIMIT:
+        errors["language"] = [_("Give the language the answers were given in, such as en.")]
+    questions = selectors.current_questions(survey)
+    cleaned: dict[str, Any] = {}
+    versions: dict[str, int] = {}
+    for key in answers:
+        if key not in questions:
+            errors[key] = [_("This survey has no question %(key)s.") % {"key": key}]
+    for key, (question, version) in questions.items():
+        value, message = _clean_answer(question, version, answers.get(key))
+        if message:
+            errors[key] = [message]
+        elif value is not None:
+            cleaned[key] = value
+            versions[key] = version.number
+    found_lsoa, neighbourhood = _location(survey, lsoa, postcode, errors)
+    if errors:
+        raise ValidationError(errors)
+    values: dict[str, Any] = {
+        "survey": survey,
+        "wave": wave,
+        "lsoa": found_lsoa,
+        "neighbourhood": neighbourhood,
+        "channel": channel,
+        "language": language,
+        "submitted_at": submitted_at or timezone.now(),
+        "answers": cleaned,
+        "versions": versions,
+    }
+    values.update(dict.fromkeys(SCORING_COLUMNS.values()))
+    for key, (question, _version) in questions.items():
+        if question.role in SCORING_COLUMNS:
+            values[SCORING_COLUMNS[question.role]] = templates.scoring_code(question.role, cleaned.get(key))
+    return values
+
+
+@transaction.atomic
+def response_record(
+    *,
+    survey: Survey,
+    wave: Wave,
+    answers: Mapping[str, Any],
+    channel: str,
+    language: str,
+    lsoa: Area | None = None,
+    postcode: str | None = None,
+    submitted_at: dt.datetime | None = None,
+    import_key: str = "",
+    actor: User | None = None,
+) -> Response:
+    """Record one response after validating every answer against the current question
+    versions. Where the person lives comes from `lsoa` or `postcode` (or neither: the response
+    is kept, but no area's score can count it). Staff entries (`actor`) are audited."""
+    values = _response_values(
+        survey=survey,
+        wave=wave,
+        answers=answers,
+        channel=channel,
+        language=language,
+        lsoa=lsoa,
+        postcode=postcode,
+        submitted_at=submitted_at,
+    )
+    if import_key and Response.objects.filter(survey=survey, import_key=import_key).exists():
+        raise ValidationError({"import_key": [_("A response with this import key is already recorded.")]})
+    response = Response.objects.create(import_key=import_key, **values)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="survey.response_record",
+            obj=response,
+            force=survey.force,
+            after={"channel": channel, "wave": wave.code},
+        )
+    return response
+
+
+COMPARED_FIELDS = ("wave", "lsoa", "neighbourhood", "channel", "language", "submitted_at", "answers")
+
+
+@transaction.atomic
+def response_import(
+    *,
+    survey: Survey,
+    wave: Wave,
+    answers: Mapping[str, Any],
+    language: str,
+    import_key: str,
+    lsoa: Area | None = None,
+    postcode: str | None = None,
+    submitted_at: dt.datetime | None = None,
+    channel: str = Channel.IMPORT,
+) -> str:
+    """Record or refresh an imported response identified by `import_key`: returns "created",
+    "updated" or "unchanged". A refreshed response keeps its review status."""
+    values = _response_values(
+        survey=survey,
+        wave=wave,
+        answers=answers,
+        channel=channel,
+        language=language,
+        lsoa=lsoa,
+        postcode=postcode,
+        submitted_at=submitted_at,
+    )
+    existing = Response.objects.filter(survey=survey, import_key=import_key).first()
+    if existing is None:
+        Response.objects.create(import_key=import_key, **values)
+        return "created"
+    if all(getattr(existing, name) == values[name] for name in COMPARED_FIELDS):
+        return "unchanged"
+    for name, value in values.items():
+        setattr(existing, name, value)
+    existing.save()
+    return "updated"
+
+
+# --- postcodes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostcodeRow:
+    postcode: str
+    lsoa_code: str
+    lsoa_id: int | None
+    terminated: bool
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    created: int
+    updated: int
+    unchanged: int
+
+
+POSTCODE_FIELDS = ("lsoa_code", "lsoa_id", "terminated", "latitude", "longitude")
+BATCH = 2000
+
+
+@transaction.atomic
+def postcodes_upsert(*, rows: Sequence[PostcodeRow]) -> UpsertCounts:
+    """Create or update postcodes in batches; rows equal to what is stored are left alone."""
+    created = updated = unchanged = 0
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        stored = {p.postcode: p for p in Postcode.objects.filter(postcode__in=[row.postcode for row in batch])}
+        new: list[Postcode] = []
+        changed: list[Postcode] = []
+        for row in batch:
+            entry = stored.get(row.postcode)
+            if entry is None:
+                new.append(Postcode(postcode=row.postcode, **{name: getattr(row, name) for name in POSTCODE_FIELDS}))
+            elif all(getattr(entry, name) == getattr(row, name) for name in POSTCODE_FIELDS):
+                unchanged += 1
+            else:
+                for name in POSTCODE_FIELDS:
+                    setattr(entry, name, getattr(row, name))
+                changed.append(entry)
+        Postcode.objects.bulk_create(new)
+        Postcode.objects.bulk_update(changed, list(POSTCODE_FIELDS))
+        created += len(new)
+        updated += len(changed)
+    return UpsertCounts(created=created, updated=updated, unchanged=unchanged)
