@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "beatbook.crime",
     "beatbook.activity",
     "beatbook.surveys",
+    "beatbook.insight",
     "beatbook.public",
 ]
 
