@@ -164,9 +164,17 @@ class Response(models.Model):
     sex = models.SmallIntegerField(null=True, blank=True)
     ethnic_group = models.SmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Abuse protection (see `protection`): a keyed hash of the sender's network address, never
+    # the address itself, and a hash of the answers and place, to spot repeats.
+    address_hash = models.CharField(max_length=64, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    review_note = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["survey", "wave"])]
+        indexes = [
+            models.Index(fields=["survey", "wave"]),
+            models.Index(fields=["survey", "address_hash", "submitted_at"], name="survey_response_address"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["survey", "import_key"],
@@ -191,3 +199,49 @@ class Postcode(models.Model):
 
     def __str__(self) -> str:
         return self.postcode
+
+
+class Invitation(models.Model):
+    """A one-use invitation to answer a wave. Only a hash of the token is stored: the raw token
+    is shown once, when the invitations are made, and proves nothing if the table leaks."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    response = models.OneToOneField(
+        Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.wave} invitation {self.pk}"
+
+
+class ConcernTheme(models.Model):
+    """A theme free-text concerns are grouped under, matched by keywords. Rows with no force
+    are the installation's defaults; a force's row with the same slug replaces the default.
+    A theme with no keywords catches what no other theme matched."""
+
+    force = models.ForeignKey(Area, null=True, blank=True, on_delete=models.CASCADE, related_name="concern_themes")
+    slug = models.SlugField(max_length=40)
+    name = models.CharField(max_length=100)
+    keywords = models.TextField(
+        blank=True,
+        help_text="One word or phrase a line; case is ignored, plurals match, a trailing * matches any ending.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["force", "slug"], name="survey_theme_unique_force_slug"),
+            models.UniqueConstraint(
+                fields=["slug"], condition=models.Q(force__isnull=True), name="survey_theme_unique_default_slug"
+            ),
+        ]
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -22,16 +22,19 @@ from beatbook.accounts.models import User
 from beatbook.accounts.services import audit_record
 from beatbook.areas.models import Area, Level
 
-from . import selectors, templates
+from . import protection, selectors, templates
 from .importers.postcodes import normalise_postcode
 from .models import (
     CONFIDENCE_ROLES,
     Channel,
+    ConcernTheme,
+    Invitation,
     Postcode,
     Question,
     QuestionKind,
     QuestionVersion,
     Response,
+    ResponseStatus,
     Survey,
     Wave,
 )
@@ -425,3 +428,198 @@ def postcodes_upsert(*, rows: Sequence[PostcodeRow]) -> UpsertCounts:
         created += len(new)
         updated += len(changed)
     return UpsertCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+# --- invitations, public submissions and review ------------------------------------------------
+
+INVITATION_LIMIT = 10_000
+
+
+@transaction.atomic
+def invitations_create(
+    *, actor: User | None, survey: Survey, wave: Wave, count: int, area: Area | None = None
+) -> list[str]:
+    """Make `count` one-use invitations to `wave` and return their raw tokens. The tokens are
+    not stored (only their hashes), so this is the one time they can be shown or sent."""
+    errors: dict[str, list[str]] = {}
+    if wave.survey_id != survey.pk:
+        errors["wave"] = [_("This wave belongs to another survey.")]
+    if not 1 <= count <= INVITATION_LIMIT:
+        errors["count"] = [_("Make between 1 and %(limit)s invitations at a time.") % {"limit": INVITATION_LIMIT}]
+    if area is not None and area.owning_force != survey.force:
+        errors["area"] = [_("Choose an area the survey covers.")]
+    if errors:
+        raise ValidationError(errors)
+    tokens = [protection.new_token() for _ in range(count)]
+    Invitation.objects.bulk_create(
+        [Invitation(survey=survey, wave=wave, area=area, token_hash=protection.token_hash(token)) for token in tokens]
+    )
+    audit_record(
+        actor=actor,
+        action="survey.invitations_create",
+        obj=wave,
+        force=survey.force,
+        after={"count": count, "area": area.code if area else ""},
+    )
+    return tokens
+
+
+def _sender_lock(sender: str) -> None:
+    """On PostgreSQL, serialise submissions from one address until the transaction ends, so a
+    burst sent in parallel is counted and compared as if sent one after another."""
+    if sender and connection.vendor == "postgresql":
+        key = int.from_bytes(bytes.fromhex(sender[:16]), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+@transaction.atomic
+def response_submit(
+    *,
+    survey: Survey,
+    wave: Wave,
+    answers: Mapping[str, Any],
+    language: str,
+    client_address: str,
+    lsoa: Area | None = None,
+    postcode: str | None = None,
+    token: str | None = None,
+    honeypot: str = "",
+    now: dt.datetime | None = None,
+) -> Response:
+    """Record a response from the public form. Refuses (ValidationError) invalid answers and
+    an unknown, used or other wave's invitation token; anything else is stored, counted or
+    flagged for review ("honeypot", "rate", "duplicate"): see `protection`."""
+    now = now or timezone.now()
+    invitation: Invitation | None = None
+    if token is not None and token.strip():
+        invitation = Invitation.objects.filter(token_hash=protection.token_hash(token)).first()
+        if invitation is None or invitation.survey_id != survey.pk or invitation.wave_id != wave.pk:
+            raise ValidationError({"token": [_("This invitation code is not one we sent for this survey.")]})
+        if invitation.used_at is not None:
+            raise ValidationError({"token": [_("This invitation code has already been used.")]})
+        if lsoa is None and not postcode and invitation.area is not None and invitation.area.level == Level.LSOA:
+            lsoa = invitation.area
+    values = _response_values(
+        survey=survey,
+        wave=wave,
+        answers=answers,
+        channel=Channel.ONLINE,
+        language=language,
+        lsoa=lsoa,
+        postcode=postcode,
+        submitted_at=now,
+    )
+    if invitation is not None:
+        # Claim the token with a conditional update, so two submissions racing with one token
+        # cannot both succeed.
+        claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=now)
+        if not claimed:
+            raise ValidationError({"token": [_("This invitation code has already been used.")]})
+    sender = protection.address_hash(client_address)
+    answers_fingerprint = protection.fingerprint(
+        answers=values["answers"],
+        lsoa_id=values["lsoa"].pk if values["lsoa"] else None,
+        neighbourhood_id=values["neighbourhood"].pk if values["neighbourhood"] else None,
+    )
+    _sender_lock(sender)
+    flags = protection.submission_flags(
+        survey=survey,
+        wave=wave,
+        sender=sender,
+        answers_fingerprint=answers_fingerprint,
+        honeypot=honeypot,
+        now=now,
+        invited=invitation is not None,
+    )
+    response = Response.objects.create(
+        **values,
+        address_hash=sender,
+        fingerprint=answers_fingerprint,
+        status=ResponseStatus.FLAGGED if flags else ResponseStatus.COUNTED,
+        flag_reason=",".join(flags),
+    )
+    if invitation is not None:
+        Invitation.objects.filter(pk=invitation.pk).update(response=response)
+    return response
+
+
+REVIEW_DECISIONS = {"count": ResponseStatus.COUNTED, "exclude": ResponseStatus.EXCLUDED}
+REVIEW_NOTE_LIMIT = 1000
+
+
+@transaction.atomic
+def response_review(*, actor: User, response: Response, decision: str, note: str = "") -> Response:
+    """A person's decision on a response: "count" puts it in the scores, "exclude" leaves it
+    out for good. The flag reason is kept, so the record shows why it was held."""
+    if not protection.can_review_responses(actor, response.survey):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if decision not in REVIEW_DECISIONS:
+        errors["decision"] = [_("Choose whether to count or exclude the response.")]
+    if len(note) > REVIEW_NOTE_LIMIT:
+        errors["note"] = [_("The note must be %(limit)s characters or fewer.") % {"limit": REVIEW_NOTE_LIMIT}]
+    if errors:
+        raise ValidationError(errors)
+    before = {"status": response.status, "flag_reason": response.flag_reason}
+    response.status = REVIEW_DECISIONS[decision]
+    response.reviewed_by = actor
+    response.reviewed_at = timezone.now()
+    response.review_note = note.strip()
+    response.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    audit_record(
+        actor=actor,
+        action="survey.response_review",
+        obj=response,
+        force=response.survey.force,
+        before=before,
+        after={"status": response.status, "note": response.review_note},
+    )
+    return response
+
+
+# --- concern themes ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def concern_theme_save(
+    *,
+    actor: User | None,
+    force: Area,
+    slug: str,
+    name: str,
+    keywords: Sequence[str],
+    position: int = 0,
+    active: bool = True,
+) -> ConcernTheme:
+    """Create or change a force's own theme; a slug of a default theme replaces that default
+    for the force (and `active=False` switches the default off)."""
+    errors: dict[str, list[str]] = {}
+    slug = slugify(slug)[:40]
+    if force.level != Level.FORCE:
+        errors["force"] = [_("Choose a force.")]
+    if not slug:
+        errors["slug"] = [_("Enter a short name for the theme.")]
+    if not name.strip():
+        errors["name"] = [_("Enter a name for the theme.")]
+    lines = [keyword.strip() for keyword in keywords if keyword.strip()]
+    if any("\n" in line or len(line) > 80 for line in lines):
+        errors["keywords"] = [_("Give one word or phrase of up to 80 characters a line.")]
+    if errors:
+        raise ValidationError(errors)
+    existing = ConcernTheme.objects.filter(force=force, slug=slug).first()
+    before = {"name": existing.name, "keywords": existing.keywords, "active": existing.active} if existing else None
+    theme, _created = ConcernTheme.objects.update_or_create(
+        force=force,
+        slug=slug,
+        defaults={"name": name.strip(), "keywords": "\n".join(lines), "position": position, "active": active},
+    )
+    audit_record(
+        actor=actor,
+        action="survey.concern_theme_save",
+        obj=theme,
+        force=force,
+        before=before,
+        after={"name": theme.name, "keywords": theme.keywords, "active": theme.active},
+    )
+    return theme
