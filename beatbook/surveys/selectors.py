@@ -9,6 +9,7 @@ every age band, which is close for working ages and slightly under-counts women 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -81,17 +82,32 @@ def age_band_shares(category: str) -> list[float]:
 
 
 def ethnic_group_index(category: str) -> int:
-    """The survey's broad ethnic group for a census category (2011 or 2021 wording)."""
-    lowered = category.lower()
+    """The survey's broad ethnic group for a census category (2011 or 2021 wording).
+
+    Census 2021 tables may give only the detailed name ("White and Asian", "Irish", "Roma"),
+    not its high-level group, so mixed groups are recognised by "White and …" too, and the
+    White detailed groups by their own names, before the broad words are tried.
+    """
+    lowered = category.lower().strip()
     keys = [key for key, _ in templates.ETHNIC_GROUPS]
-    # Mixed first: "Mixed or Multiple ethnic groups: White and Asian" names other groups too.
-    for key, words in (
-        ("mixed", ("mixed", "multiple")),
-        ("white", ("white",)),
-        ("black", ("black", "african", "caribbean")),
-        ("asian", ("asian", "indian", "pakistani", "bangladeshi", "chinese")),
-    ):
-        if any(word in lowered for word in words):
+    rules = (
+        ("mixed", lambda text: "mixed" in text or "multiple" in text or text.startswith("white and ")),
+        (
+            "white",
+            lambda text: (
+                "white" in text
+                or text.startswith(("english, welsh", "irish", "gypsy", "roma"))
+                or text in ("british", "english", "welsh", "scottish", "northern irish")
+            ),
+        ),
+        ("black", lambda text: any(word in text for word in ("black", "african", "caribbean"))),
+        (
+            "asian",
+            lambda text: any(word in text for word in ("asian", "indian", "pakistani", "bangladeshi", "chinese")),
+        ),
+    )
+    for key, matches in rules:
+        if matches(lowered):
             return keys.index(key)
     return keys.index("other")
 
@@ -268,3 +284,26 @@ def survey_scores(survey: Survey, *, up_to_wave: Wave | None = None) -> tuple[li
         settings=ScoringSettings(min_responses=survey.min_responses),
     )
     return rows, inputs
+
+
+# --- the public form ------------------------------------------------------------------------
+
+
+def open_wave(survey: Survey, today: dt.date) -> Wave | None:
+    """The wave taking answers on `today` (opens_on ≤ today ≤ closes_on); of overlapping
+    waves, the one that opened last."""
+    return survey.waves.filter(opens_on__lte=today, closes_on__gte=today).order_by("-opens_on", "-code").first()
+
+
+def place_choices(survey: Survey) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The survey force's LSOAs grouped under their neighbourhoods, both by name, for the
+    "choose where you live" list: [(neighbourhood name, [(LSOA id, LSOA name)])]."""
+    rows = (
+        Area.objects.filter(level=Level.LSOA, force_id=survey.force_id, parent__level=Level.NEIGHBOURHOOD)
+        .order_by("parent__name", "name")
+        .values_list("pk", "name", "parent__name")
+    )
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for pk, name, neighbourhood in rows:
+        groups.setdefault(neighbourhood, []).append((pk, name))
+    return list(groups.items())

@@ -38,12 +38,14 @@ from beatbook.core.imports import ImportReport
 from beatbook.crime import storage
 from beatbook.crime.importers.street import import_crime
 from beatbook.crime.models import CrimeCount, CrimeImport
+from beatbook.surveys.models import Response, Survey
 
 from .activity import generate_activity, load_activity
 from .crime import DemoCrime, generate_crime
 from .files import DemoFiles, write_all
 from .geography import FORCE_CODE, FORCE_NAME, Geography, build_geography
-from .population import synthesise
+from .population import LsoaPeople, synthesise
+from .survey import generate_survey, load_survey
 
 DEFAULT_SEED = 2026
 BUILD_ACTION = "demo.build"
@@ -214,6 +216,7 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
         _say_surge(stdout, crime)
         _create_accounts(geography, seed)
         reports.append(_import_activity(geography, seed, force, Path(folder), stdout))
+        reports.append(_import_survey(geography, people, seed, force, Path(folder), stdout))
         audit_record(
             actor=None,
             action=BUILD_ACTION,
@@ -296,6 +299,20 @@ def _import_activity(geography: Geography, seed: int, force: Area, folder: Path,
         stdout,
         f"  imported engagement activity since {activity.start:%B %Y}: {report.created:,} activities, "
         f"{len(activity.partners)} partners, {len(activity.places)} places",
+    )
+    return report
+
+
+def _import_survey(
+    geography: Geography, people: list[LsoaPeople], seed: int, force: Area, folder: Path, stdout: Output | None
+) -> ImportReport:
+    """The "Your Views" survey's last six waves up to today, through the response importer."""
+    survey = generate_survey(geography, people, seed=seed, today=timezone.localdate())
+    report = load_survey(survey, force=force, folder=folder)
+    _say(
+        stdout,
+        f"  imported survey responses: {report.created:,} over {len(survey.waves)} waves "
+        f"({survey.waves[0].code} to {survey.waves[-1].code})",
     )
     return report
 
@@ -423,6 +440,9 @@ def reset_demo(*, stdout: Output | None = None) -> bool:
         # Activity protects its force, so it goes first (its area links and the force's
         # partners and places go with it and the areas).
         Activity.objects.filter(force=force).delete()
+        # Responses first, in one statement, rather than collected through the survey cascade.
+        Response.objects.filter(survey__force=force).delete()
+        Survey.objects.filter(force=force).delete()
         # Deleted here in two statements rather than row by row through the area cascade.
         CrimeCount.objects.filter(force=force).delete()
         CrimeImport.objects.filter(force=force).delete()

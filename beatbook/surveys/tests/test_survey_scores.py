@@ -200,3 +200,29 @@ def test_text_output_and_errors(scored: Survey) -> None:
     assert "[suppressed]" in text
     with pytest.raises(CommandError, match="no wave"):
         call_command("survey-scores", "--survey", "your-views", "--wave", "2027-05")
+
+
+@pytest.mark.parametrize(
+    ("category", "group"),
+    [
+        ("White and Asian", "mixed"),
+        ("White and Black Caribbean", "mixed"),
+        ("Other Mixed or Multiple ethnic groups", "mixed"),
+        ("English, Welsh, Scottish, Northern Irish or British", "white"),
+        ("Irish", "white"),
+        ("Gypsy or Irish Traveller", "white"),
+        ("Roma", "white"),
+        ("Other White", "white"),
+        ("African", "black"),
+        ("Other Black", "black"),
+        ("Pakistani", "asian"),
+        ("Other Asian", "asian"),
+        ("Arab", "other"),
+        ("Any other ethnic group", "other"),
+    ],
+)
+def test_census_2021_detailed_ethnic_groups_map_to_their_high_level_group(category, group):
+    from beatbook.surveys import selectors, templates
+
+    keys = [key for key, _ in templates.ETHNIC_GROUPS]
+    assert keys[selectors.ethnic_group_index(category)] == group
