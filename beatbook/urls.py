@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/immediate-response/", include("beatbook.crime.response_urls")),
     path("staff/activity/", include("beatbook.activity.urls")),
     path("staff/compliance/", include("beatbook.activity.compliance_urls")),
+    path("your-views/", include("beatbook.surveys.public_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -22,7 +22,7 @@ from beatbook.accounts.models import User
 from beatbook.accounts.services import audit_record
 from beatbook.areas.models import Area, Level
 
-from . import protection, selectors, templates
+from . import protection, selectors, templates, translations
 from .importers.postcodes import normalise_postcode
 from .models import (
     CONFIDENCE_ROLES,
@@ -98,7 +98,9 @@ def survey_create_from_template(
         question = Question.objects.create(
             survey=survey, key=item.key, kind=item.kind, role=item.role, required=item.required, position=position
         )
-        QuestionVersion.objects.create(question=question, number=1, texts=item.texts(), options=list(item.options))
+        QuestionVersion.objects.create(
+            question=question, number=1, texts=translations.texts_for(item), options=list(item.options)
+        )
     audit_record(actor=actor, action="survey.create", obj=survey, force=force, after={"slug": survey.slug})
     return survey
 
@@ -623,3 +625,40 @@ def concern_theme_save(
         after={"name": theme.name, "keywords": theme.keywords, "active": theme.active},
     )
     return theme
+
+
+# --- translations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def survey_translations_add(*, actor: User | None, survey: Survey) -> int:
+    """Add the standard translations (`translations.TRANSLATIONS`) to a survey's current
+    question versions, for surveys made before a language was offered. Only languages a
+    version lacks are added, and only to questions still worded as the template words them in
+    English, so no one's answers change meaning and no force's own wording is overwritten.
+    Returns how many versions gained a language."""
+    template = {item.key: item for item in templates.standard_questions()}
+    changed = 0
+    for key, (_question, version) in selectors.current_questions(survey).items():
+        item = template.get(key)
+        english = version.texts.get(translations.ENGLISH) or {}
+        if item is None or english.get("text") != item.text or list(version.options) != list(item.options):
+            continue
+        added = {
+            language: wording
+            for language, wording in translations.texts_for(item).items()
+            if language not in version.texts
+        }
+        if added:
+            version.texts = {**version.texts, **added}
+            version.save(update_fields=["texts"])
+            changed += 1
+    if changed:
+        audit_record(
+            actor=actor,
+            action="survey.translations_add",
+            obj=survey,
+            force=survey.force,
+            after={"versions": changed, "languages": list(translations.LANGUAGES)},
+        )
+    return changed

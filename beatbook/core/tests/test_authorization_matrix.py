@@ -201,6 +201,19 @@ def default_standard(world: World, persona: str) -> dict[str, Any]:
     return {"pk": Standard.objects.get(force__isnull=True, key="newsletter-monthly").pk}
 
 
+def your_views_survey(world: World, persona: str) -> dict[str, Any]:
+    """The "Your Views" survey of Testshire, open today (made once, on first use)."""
+    from beatbook.surveys.models import Survey
+    from beatbook.surveys.tests.survey_fixtures import make_survey
+    from beatbook.surveys.tests.test_public_form import open_wave
+
+    survey = Survey.objects.filter(slug="your-views").first()
+    if survey is None:
+        survey = make_survey(world.tree)
+        open_wave(survey)
+    return {"slug": survey.slug}
+
+
 def team_page_cases() -> list[Case]:
     """Compliance is for teams (neighbourhoods, NPAs) and never shown to partners."""
 
@@ -239,6 +252,21 @@ MATRIX: dict[str, list[Case]] = {
         ),
     ],
     # Sign-in and sign-out.
+    # The public "Your Views" survey: anyone may answer, signed in or not.
+    "your_views:about": [Case("how answers are used", EVERYONE)],
+    "your_views:form": [
+        Case("form", EVERYONE, kwargs=your_views_survey),
+        # A wrong answer, so the page comes back (200) rather than redirecting to the thanks
+        # page, whose address needs the survey (`redirects_to` names pages without arguments).
+        Case(
+            "answer (POST)",
+            EVERYONE,
+            method="post",
+            kwargs=your_views_survey,
+            data=lambda w, p: {"feel-safe": "not-an-answer"},
+        ),
+    ],
+    "your_views:thanks": [Case("thanks", EVERYONE, kwargs=your_views_survey)],
     "accounts:login": [Case("page", EVERYONE)],
     "accounts:logout": [Case("sign out (POST)", EVERYONE, method="post", redirects_to=("public:home",))],
     # Without a device the code page sends you to set one up; once verified, on to your areas.

@@ -16,6 +16,7 @@ from django.test import Client
 
 from beatbook.accounts.models import Role, User
 from beatbook.areas.models import Area, Level
+from beatbook.core.demo.survey import SURVEY_SLUG
 from beatbook.crime.models import IncidentFlag
 
 from .browser import assert_accessible
@@ -73,6 +74,9 @@ Visit = tuple[str | None, list[str]]  # (role signing in, or None for anonymous;
 
 PAGES: dict[str, Callable[[Demo], Visit]] = {
     "public:home": lambda d: (None, ["/"]),
+    "your_views:form": lambda d: (None, [f"/your-views/{SURVEY_SLUG}/"]),
+    "your_views:thanks": lambda d: (None, [f"/your-views/{SURVEY_SLUG}/thanks/"]),
+    "your_views:about": lambda d: (None, ["/your-views/about/"]),
     "accounts:login": lambda d: (None, ["/staff/login/"]),
     "accounts:two_factor": lambda d: ("admin-unverified", ["/staff/two-factor/"]),
     "accounts:two_factor_setup": lambda d: (Role.OFFICER, ["/staff/two-factor/setup/"]),

@@ -26,8 +26,11 @@ from beatbook.core.tests.browser import assert_accessible
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ["cy", "ur", "pa", "gu", "pl"]
 # The templates every public visitor can see: the shell, the error pages and the public app.
-PUBLIC_TEMPLATES = sorted((Path(settings.BASE_DIR) / "templates").glob("*.html")) + sorted(
-    (Path(settings.BASE_DIR) / "public" / "templates").rglob("*.html")
+PUBLIC_TEMPLATES = (
+    sorted((Path(settings.BASE_DIR) / "templates").glob("*.html"))
+    + sorted((Path(settings.BASE_DIR) / "public" / "templates").rglob("*.html"))
+    # The public survey pages (the staff templates of the surveys app are not public).
+    + sorted((Path(settings.BASE_DIR) / "surveys" / "templates").rglob("*public_*.html"))
 )
 
 # Written out here rather than read from the catalogues, so a lost or emptied catalogue fails.
