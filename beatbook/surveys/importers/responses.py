@@ -112,6 +112,7 @@ def import_survey_responses(path: Path, *, survey: Survey, commit: bool, show_pr
                     lsoa=lsoa,
                     postcode=row.get("postcode") or None,
                     submitted_at=submitted_at,
+                    questions=questions,
                     import_key=_import_key(row.get("id", ""), cells, occurrences),
                 )
             except ValidationError as error:
