@@ -228,6 +228,20 @@ def _force_for(areas: Sequence[Area]) -> Area:
     return force
 
 
+def _checked_force(actor: User | None, data: ActivityData, *, today: dt.date, keep_force: Area | None = None) -> Area:
+    """The force of a record that passes every rule: areas given and of one force (the same as
+    `keep_force` when an existing record is changed), the actor may record there, and every
+    field is valid. The single-record, bulk and update paths all check through here."""
+    if not data.areas:
+        raise _field_error("areas", _("Choose at least one neighbourhood."))
+    force = _force_for(data.areas)
+    if keep_force is not None and force != keep_force:
+        raise _field_error("areas", _("An activity cannot move to another force."))
+    _check_may_record(actor, data.areas)
+    _validate(data, force=force, today=today)
+    return force
+
+
 @transaction.atomic
 def activity_create(
     *,
@@ -244,11 +258,7 @@ def activity_create(
         if existing is not None:
             _check_may_record(actor, list(Area.objects.filter(activity_links__activity=existing)))
             return existing
-    if not data.areas:
-        raise _field_error("areas", _("Choose at least one neighbourhood."))
-    force = _force_for(data.areas)
-    _check_may_record(actor, data.areas)
-    _validate(data, force=force, today=today or timezone.localdate())
+    force = _checked_force(actor, data, today=today or timezone.localdate())
     activity = Activity(force=force, recorded_by=actor, client_id=client_id, import_key=import_key)
     _apply(activity, data)
     try:
@@ -287,13 +297,7 @@ def activity_update(
     activity = Activity.objects.select_for_update(of=("self",)).select_related("type").get(pk=activity.pk)
     if actor is not None and not access.can_edit_activity(actor, activity):
         raise PermissionDenied(_("You can only change activity in the areas you record for."))
-    if not data.areas:
-        raise _field_error("areas", _("Choose at least one neighbourhood."))
-    force = _force_for(data.areas)
-    if force != activity.force:
-        raise _field_error("areas", _("An activity cannot move to another force."))
-    _check_may_record(actor, data.areas)
-    _validate(data, force=force, today=today or timezone.localdate())
+    force = _checked_force(actor, data, today=today or timezone.localdate(), keep_force=activity.force)
     before = _snapshot(activity)
     _apply(activity, data)
     activity.save()
@@ -353,11 +357,7 @@ def activities_create_many(
     errors: dict[int, ValidationError] = {}
     for index, (data, key) in enumerate(rows):
         try:
-            if not data.areas:
-                raise _field_error("areas", _("Choose at least one neighbourhood."))
-            force = _force_for(data.areas)
-            _check_may_record(actor, data.areas)
-            _validate(data, force=force, today=today)
+            force = _checked_force(actor, data, today=today)
         except ValidationError as error:
             errors[index] = error
             continue
