@@ -250,6 +250,7 @@ def reinstall_seeded_rows() -> None:
         ("beatbook.crime.migrations.0002_categories_and_harm_weights", "seed"),
         ("beatbook.activity.migrations.0002_default_types_categories_standards", "install"),
         ("beatbook.surveys.migrations.0002_protection_invitations_themes", "install"),
+        ("beatbook.messaging.migrations.0002_default_interests_consent", "install"),
     ):
         getattr(importlib.import_module(module), function)(apps, None)
 

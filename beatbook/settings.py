@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "beatbook.activity",
     "beatbook.surveys",
     "beatbook.insight",
+    "beatbook.messaging",
     "beatbook.public",
 ]
 
@@ -271,6 +272,33 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "beatbook@localhost")
+
+# Messaging
+# Uploaded files (message signature photos). Served by the web server in production.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or PROJECT_DIR / "var" / "media")
+MEDIA_URL = "/media/"
+# "smtp" sends email through EMAIL_BACKEND; "notify" through GOV.UK Notify.
+MESSAGING_EMAIL_PROVIDER = env_str("MESSAGING_EMAIL_PROVIDER", "smtp") or "smtp"
+# "notify" sends texts through GOV.UK Notify; "log" writes them to the log (demo, development).
+MESSAGING_SMS_PROVIDER = env_str("MESSAGING_SMS_PROVIDER", "log") or "log"
+for _name, _value, _allowed in (
+    ("MESSAGING_EMAIL_PROVIDER", MESSAGING_EMAIL_PROVIDER, {"smtp", "notify"}),
+    ("MESSAGING_SMS_PROVIDER", MESSAGING_SMS_PROVIDER, {"notify", "log"}),
+):
+    if _value not in _allowed:
+        raise ImproperlyConfigured(f"{_name}={_value!r}: expected one of {', '.join(sorted(_allowed))}.")
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "") or ""
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk") or ""
+NOTIFY_EMAIL_TEMPLATE_ID = env_str("NOTIFY_EMAIL_TEMPLATE_ID", "") or ""
+NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID", "") or ""
+# Notify sends this bearer token with its delivery-status callbacks.
+NOTIFY_CALLBACK_TOKEN = env_str("NOTIFY_CALLBACK_TOKEN", "") or ""
+if "notify" in {MESSAGING_EMAIL_PROVIDER, MESSAGING_SMS_PROVIDER} and not NOTIFY_API_KEY:
+    raise ImproperlyConfigured("GOV.UK Notify is chosen as a messaging provider but NOTIFY_API_KEY is not set.")
+# Most messages a second the sender hands to each provider (0 = no limit).
+MESSAGING_EMAIL_RATE = env_int("MESSAGING_EMAIL_RATE", 0, minimum=0)
+MESSAGING_SMS_RATE = env_int("MESSAGING_SMS_RATE", 0, minimum=0)
+MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 200, minimum=1)
 
 # Areas and imports
 # Crime rows (Parquet, one file per force-month) live here; counts live in the database.
