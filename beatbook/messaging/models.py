@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -109,8 +111,12 @@ class Subscriber(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
     last_digest_at = models.DateTimeField(null=True, blank=True)
-    neighbourhoods = models.ManyToManyField(Area, through="SubscriberArea", related_name="+")
-    interests = models.ManyToManyField(Interest, through="SubscriberInterest", related_name="+")
+    neighbourhoods: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        Area, through="SubscriberArea", related_name="+"
+    )
+    interests: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        Interest, through="SubscriberInterest", related_name="+"
+    )
 
     class Meta:
         constraints = [
