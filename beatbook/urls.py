@@ -10,7 +10,12 @@ urlpatterns = [
     path("staff/immediate-response/", include("beatbook.crime.response_urls")),
     path("staff/activity/", include("beatbook.activity.urls")),
     path("staff/compliance/", include("beatbook.activity.compliance_urls")),
+    path("staff/surveys/<slug:slug>/manage/", include("beatbook.surveys.operations_urls")),
+    path("staff/surveys/", include("beatbook.surveys.staff_urls")),
+    path("staff/messaging/", include("beatbook.messaging.staff_urls")),
     path("your-views/", include("beatbook.surveys.public_urls")),
+    path("stay-informed/", include("beatbook.messaging.public_urls")),
+    path("messaging/callbacks/", include("beatbook.messaging.callback_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

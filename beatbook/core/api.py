@@ -48,4 +48,5 @@ def schema_errors(request: HttpRequest, error: SchemaValidationError) -> HttpRes
 api.add_router("/areas", areas_router)
 api.add_router("/crime", "beatbook.crime.api.router")
 api.add_router("/", "beatbook.activity.api.router")
+api.add_router("/messaging", "beatbook.messaging.api.router")
 api.add_router("/", accounts_router)

@@ -1,0 +1,5 @@
+# Placeholder mounted by the lead; the helper who owns this file replaces it.
+from django.urls import URLPattern
+
+app_name = "surveys"
+urlpatterns: list[URLPattern] = []
