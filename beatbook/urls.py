@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.urls import include, path
 
 from beatbook.core.api import api
@@ -19,3 +21,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+# Uploaded photos (message signatures): the web server serves MEDIA_ROOT in production; with
+# DEBUG (the demo) Django does. `static()` adds nothing when DEBUG is off.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
