@@ -75,10 +75,10 @@ def visible_messages(user: Any) -> QuerySet[Message]:
     if not can_read_messages(user):
         return Message.objects.none()
     force_id = user_force_id(user)
-    in_scope = Message.objects.filter(force_id=force_id, areas__in=readable_areas(user)).values("pk")
-    return Message.objects.filter(force_id=force_id).filter(
-        pk__in=in_scope.union(Message.objects.filter(force_id=force_id, author=user).values("pk"))
-    )
+    # (order_by(): SQLite refuses an ORDER BY inside either half of a UNION.)
+    in_scope = Message.objects.filter(force_id=force_id, areas__in=readable_areas(user)).order_by().values("pk")
+    own = Message.objects.filter(force_id=force_id, author=user).order_by().values("pk")
+    return Message.objects.filter(force_id=force_id, pk__in=in_scope.union(own))
 
 
 def get_message_for_user(user: Any, *, pk: int) -> Message:

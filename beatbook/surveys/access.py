@@ -4,8 +4,8 @@
   scores of the areas in their scope plus the areas above it (their NPA and the force), so a
   neighbourhood is always read beside the figures it is compared with. Scores are aggregates
   that are suppressed below the survey's threshold, so they carry no personal data.
-- Quotes from free-text concerns: staff read them with personal details redacted where the
-  respondent typed them; partners see only redacted quotes (`quotes_redacted`).
+- Quotes from free-text concerns: the force's staff read them as the respondent wrote them;
+  partners see them only with personal details redacted (`quotes_redacted`).
 - Individual responses (the answers, the flag reasons): administrators, analysts and
   commanders, for respondents who live in their scope. Reviewing flagged responses is theirs too.
 - Paper and phone entry: officers, commanders and administrators, for places in their scope.

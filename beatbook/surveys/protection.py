@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import Count, Q
 from django.utils.crypto import salted_hmac
 
 from beatbook.accounts.models import Role, User
@@ -84,20 +85,22 @@ def submission_flags(
         flags.append(FLAG_HONEYPOT)
     if invited or not sender:
         return flags
-    recent = Response.objects.filter(
-        survey=survey, address_hash=sender, submitted_at__gt=now - RATE_WINDOW, submitted_at__lte=now
-    ).count()
-    if recent >= RATE_LIMIT:
-        flags.append(FLAG_RATE)
-    repeated = Response.objects.filter(
+    # One query over the sender's rows of the longer window (the address index covers it)
+    # answers both questions.
+    seen = Response.objects.filter(
         survey=survey,
-        wave=wave,
         address_hash=sender,
-        fingerprint=answers_fingerprint,
-        submitted_at__gt=now - DUPLICATE_WINDOW,
+        submitted_at__gt=now - max(RATE_WINDOW, DUPLICATE_WINDOW),
         submitted_at__lte=now,
-    ).exists()
-    if repeated:
+    ).aggregate(
+        recent=Count("pk", filter=Q(submitted_at__gt=now - RATE_WINDOW)),
+        repeated=Count(
+            "pk", filter=Q(wave=wave, fingerprint=answers_fingerprint, submitted_at__gt=now - DUPLICATE_WINDOW)
+        ),
+    )
+    if seen["recent"] >= RATE_LIMIT:
+        flags.append(FLAG_RATE)
+    if seen["repeated"]:
         flags.append(FLAG_DUPLICATE)
     return flags
 

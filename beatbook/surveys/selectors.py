@@ -202,7 +202,12 @@ def scoring_inputs(survey: Survey, *, up_to_wave: Wave | None = None) -> Scoring
         .values_list("pk", "code", "name", "parent_id", "parent__code", "parent__name")
     )
     census, notes = census_margins([row[0] for row in neighbourhood_rows])
-    populated = census.age_sex.reshape(len(neighbourhood_rows), -1).sum(axis=1) > 0
+    # (reshape(0, -1) cannot infer a width, so a force without neighbourhoods has no populated rows.)
+    populated = (
+        census.age_sex.reshape(len(neighbourhood_rows), -1).sum(axis=1) > 0
+        if neighbourhood_rows
+        else np.zeros(0, dtype=bool)
+    )
     kept = [row for row, has_people in zip(neighbourhood_rows, populated, strict=True) if has_people]
     if len(kept) < len(neighbourhood_rows):
         notes.append(f"{len(neighbourhood_rows) - len(kept)} neighbourhood(s) without census population not scored")
@@ -243,10 +248,12 @@ def scoring_inputs(survey: Survey, *, up_to_wave: Wave | None = None) -> Scoring
         .order_by()
         .values_list(*columns)
     )
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
+    fetched: list[tuple[int, ...]] = []
+    if wave_index:  # an empty IN () is no query at all to Django
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
     table = np.asarray(fetched, dtype=np.int64).reshape(-1, len(SCORING_FIELDS))
     neighbourhood = _lookup(table[:, 0], neighbourhood_index)
     usable = neighbourhood >= 0
@@ -276,6 +283,8 @@ def survey_scores(survey: Survey, *, up_to_wave: Wave | None = None) -> tuple[li
     """Every area's scores in every wave up to `up_to_wave` (so the last has its change since
     the wave before), with the survey's suppression threshold."""
     inputs = scoring_inputs(survey, up_to_wave=up_to_wave)
+    if not inputs.waves or not inputs.areas.neighbourhoods:
+        return [], inputs
     rows = score_survey(
         inputs.responses,
         areas=inputs.areas,

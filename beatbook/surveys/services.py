@@ -22,7 +22,7 @@ from beatbook.accounts.models import User
 from beatbook.accounts.services import audit_record
 from beatbook.areas.models import Area, Level
 
-from . import protection, selectors, templates, translations
+from . import access, protection, selectors, templates, translations
 from .importers.postcodes import normalise_postcode
 from .models import (
     CONFIDENCE_ROLES,
@@ -482,6 +482,26 @@ def _sender_lock(sender: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def _claim_invitation(*, survey: Survey, wave: Wave, token: str) -> Invitation:
+    """The unused invitation for `token`, locked until the transaction ends; ValidationError
+    when the token is unknown, for another survey or wave, or used. The lock (row lock on
+    PostgreSQL; SQLite's transactions here take the write lock at BEGIN) makes a second
+    submission racing with the same token wait, then find it used."""
+    hashed = protection.token_hash(token)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("area__parent")
+        .filter(token_hash=hashed, survey=survey, wave=wave, used_at__isnull=True)
+        .first()
+    )
+    if invitation is not None:
+        return invitation
+    # Only a refused token costs this second lookup, to say why it was refused.
+    if Invitation.objects.filter(token_hash=hashed, survey=survey, wave=wave).exists():
+        raise ValidationError({"token": [_("This invitation code has already been used.")]})
+    raise ValidationError({"token": [_("This invitation code is not one we sent for this survey.")]})
+
+
 @transaction.atomic
 def response_submit(
     *,
@@ -495,18 +515,18 @@ def response_submit(
     token: str | None = None,
     honeypot: str = "",
     now: dt.datetime | None = None,
+    questions: Mapping[str, tuple[Question, QuestionVersion]] | None = None,
 ) -> Response:
     """Record a response from the public form. Refuses (ValidationError) invalid answers and
     an unknown, used or other wave's invitation token; anything else is stored, counted or
-    flagged for review ("honeypot", "rate", "duplicate"): see `protection`."""
+    flagged for review ("honeypot", "rate", "duplicate"): see `protection`.
+
+    `questions` (the survey's current questions) may be passed by a caller that has already
+    read them, such as the form's view; `lsoa` is best given with its parent loaded."""
     now = now or timezone.now()
     invitation: Invitation | None = None
     if token is not None and token.strip():
-        invitation = Invitation.objects.filter(token_hash=protection.token_hash(token)).first()
-        if invitation is None or invitation.survey_id != survey.pk or invitation.wave_id != wave.pk:
-            raise ValidationError({"token": [_("This invitation code is not one we sent for this survey.")]})
-        if invitation.used_at is not None:
-            raise ValidationError({"token": [_("This invitation code has already been used.")]})
+        invitation = _claim_invitation(survey=survey, wave=wave, token=token)
         if lsoa is None and not postcode and invitation.area is not None and invitation.area.level == Level.LSOA:
             lsoa = invitation.area
     values = _response_values(
@@ -518,13 +538,8 @@ def response_submit(
         lsoa=lsoa,
         postcode=postcode,
         submitted_at=now,
+        questions=questions,
     )
-    if invitation is not None:
-        # Claim the token with a conditional update, so two submissions racing with one token
-        # cannot both succeed.
-        claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=now)
-        if not claimed:
-            raise ValidationError({"token": [_("This invitation code has already been used.")]})
     sender = protection.address_hash(client_address)
     answers_fingerprint = protection.fingerprint(
         answers=values["answers"],
@@ -549,7 +564,8 @@ def response_submit(
         flag_reason=",".join(flags),
     )
     if invitation is not None:
-        Invitation.objects.filter(pk=invitation.pk).update(response=response)
+        # The row is locked and was unused when read, so this one update claims it.
+        Invitation.objects.filter(pk=invitation.pk).update(used_at=now, response=response)
     return response
 
 
@@ -561,7 +577,8 @@ REVIEW_NOTE_LIMIT = 1000
 def response_review(*, actor: User, response: Response, decision: str, note: str = "") -> Response:
     """A person's decision on a response: "count" puts it in the scores, "exclude" leaves it
     out for good. The flag reason is kept, so the record shows why it was held."""
-    if not protection.can_review_responses(actor, response.survey):
+    # The reader's area as well as their role: a commander decides on responses from their NPA only.
+    if not access.responses_for_user(actor, response.survey).filter(pk=response.pk).exists():
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     if decision not in REVIEW_DECISIONS:
@@ -669,3 +686,81 @@ def survey_translations_add(*, actor: User | None, survey: Survey) -> int:
             after={"versions": changed, "languages": list(translations.LANGUAGES)},
         )
     return changed
+
+
+# --- staff entry of paper and phone responses --------------------------------------------------
+
+ENTRY_CHANNELS = (Channel.PAPER, Channel.PHONE)
+
+
+@transaction.atomic
+def response_enter(
+    *,
+    actor: User,
+    survey: Survey,
+    wave: Wave,
+    answers: Mapping[str, Any],
+    channel: str,
+    language: str = "en",
+    postcode: str | None = None,
+    neighbourhood: Area | None = None,
+) -> Response:
+    """A paper or phone response typed in by staff, validated like `response_record`, for a
+    respondent living where the actor may enter responses (`access.entry_neighbourhoods`).
+
+    Where they live is a postcode or, when the form gave none, a neighbourhood alone: a paper
+    form handed in at a beat surgery often says only that. A neighbourhood is enough for
+    scoring, which reads neighbourhoods; `response_record` takes only an LSOA or a postcode.
+    """
+    if not access.can_enter_responses(actor):
+        raise PermissionDenied
+    allowed = access.entry_neighbourhoods(actor, survey)
+    errors: dict[str, list[str]] = {}
+    if channel not in ENTRY_CHANNELS:
+        errors["channel"] = [_("Choose paper or phone.")]
+    if neighbourhood is not None and not allowed.filter(pk=neighbourhood.pk).exists():
+        errors["neighbourhood"] = [_("Choose a neighbourhood you enter responses for.")]
+    postcode = (postcode or "").strip() or None
+    if postcode is None and neighbourhood is None:
+        errors["postcode"] = [_("Enter the respondent's postcode, or choose their neighbourhood.")]
+    elif postcode is not None:
+        try:
+            entry = Postcode.objects.select_related("lsoa").filter(postcode=normalise_postcode(postcode)).first()
+        except ValueError:
+            entry = None  # `_response_values` names the bad postcode
+        place = entry.lsoa if entry is not None else None
+        if place is not None and not allowed.filter(pk=place.parent_id or 0).exists():
+            errors["postcode"] = [_("This postcode is outside the area you enter responses for.")]
+        elif place is not None and neighbourhood is not None and place.parent_id != neighbourhood.pk:
+            errors["postcode"] = [_("The postcode is not in the neighbourhood chosen.")]
+    try:
+        values = _response_values(
+            survey=survey,
+            wave=wave,
+            answers=answers,
+            channel=channel,
+            language=language,
+            lsoa=None,
+            postcode=postcode,
+            submitted_at=None,
+        )
+    except ValidationError as error:
+        # The scope messages say more than "outside the survey's area", so they win.
+        raise ValidationError({**error.message_dict, **errors}) from None
+    if errors:
+        raise ValidationError(errors)
+    if values["neighbourhood"] is None:
+        values["neighbourhood"] = neighbourhood
+    response = Response.objects.create(**values)
+    audit_record(
+        actor=actor,
+        action="survey.response_record",
+        obj=response,
+        force=survey.force,
+        after={
+            "channel": channel,
+            "wave": wave.code,
+            "neighbourhood": response.neighbourhood.code if response.neighbourhood else "",
+        },
+    )
+    return response

@@ -214,6 +214,64 @@ def your_views_survey(world: World, persona: str) -> dict[str, Any]:
     return {"slug": survey.slug}
 
 
+def survey_response_in_a(world: World, persona: str) -> dict[str, Any]:
+    """A flagged response from someone living in neighbourhood A."""
+    from beatbook.surveys import services as survey_services
+    from beatbook.surveys.models import Response, Survey
+
+    slug = your_views_survey(world, persona)["slug"]
+    survey = Survey.objects.get(slug=slug)
+    response = Response.objects.filter(survey=survey, lsoa=world.tree.lsoa_a).first()
+    if response is None:
+        wave = survey.waves.first()
+        assert wave is not None
+        response = survey_services.response_record(
+            survey=survey,
+            wave=wave,
+            answers={"feel-safe": "agree"},
+            channel="online",
+            language="en",
+            lsoa=world.tree.lsoa_a,
+        )
+        Response.objects.filter(pk=response.pk).update(status="flagged", flag_reason="honeypot")
+    return {"slug": slug, "pk": response.pk}
+
+
+def survey_download(fmt: str) -> Build:
+    return lambda world, persona: {**your_views_survey(world, persona), "fmt": fmt}
+
+
+def survey_area(attr: str) -> Build:
+    return lambda world, persona: {"area": world.area(attr).code}
+
+
+# Survey results are aggregates every role of the force may read, for the areas in and above their scope.
+SURVEY_RESULTS = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, DENY)
+# Individual responses: commanders (their NPA), analysts and administrators.
+RESPONSE_READERS = expect(LOGIN, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY)
+SURVEY_ADMIN = expect(LOGIN, DENY, DENY, DENY, DENY, DENY, ALLOW, DENY)
+
+
+def survey_area_cases() -> list[Case]:
+    """Results of one area: neighbourhood A is seen by its officer, its commander and partner;
+    B by its own officer; analysts and administrators see both."""
+    return [
+        Case("own scope", SURVEY_RESULTS, kwargs=your_views_survey),
+        Case(
+            "area A",
+            expect(LOGIN, ALLOW, DENY, ALLOW, ALLOW, ALLOW, ALLOW, DENY),
+            kwargs=your_views_survey,
+            data=survey_area("nbhd_a"),
+        ),
+        Case(
+            "area B",
+            expect(LOGIN, DENY, ALLOW, DENY, ALLOW, DENY, ALLOW, DENY),
+            kwargs=your_views_survey,
+            data=survey_area("nbhd_b"),
+        ),
+    ]
+
+
 def team_page_cases() -> list[Case]:
     """Compliance is for teams (neighbourhoods, NPAs) and never shown to partners."""
 
@@ -236,6 +294,8 @@ EDITORS_OF_A = expect(LOGIN, ALLOW, DENY, ALLOW, DENY, DENY, ALLOW, DENY)
 STAFF_NOT_PARTNERS = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, DENY, ALLOW, ALLOW)
 # The monthly performance pack of North: its commander, the force's analysts and administrators.
 PACK_OF_NORTH = expect(LOGIN, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY)
+# Paper and phone survey entry: the recording roles of the survey's own force.
+RECORDERS_IN_FORCE = expect(LOGIN, ALLOW, ALLOW, ALLOW, DENY, DENY, ALLOW, DENY)
 north = lambda world, persona: {"code": world.tree.npa_north.code}  # noqa: E731
 
 
@@ -325,6 +385,22 @@ MATRIX: dict[str, list[Case]] = {
     "compliance:pack": [Case("North", PACK_OF_NORTH, kwargs=north)],
     "compliance:pack_pdf": [Case("North", PACK_OF_NORTH, kwargs=north)],
     "compliance:pack_xlsx": [Case("North", PACK_OF_NORTH, kwargs=north)],
+    # "Your Views" results and survey running.
+    "surveys:list": [Case("list", SIGNED_IN)],
+    "surveys:dashboard": survey_area_cases(),
+    "surveys:representation": survey_area_cases(),
+    "surveys:concerns": survey_area_cases(),
+    "surveys:map": [Case("map", SURVEY_RESULTS, kwargs=your_views_survey)],
+    "surveys:map_geojson": [Case("GeoJSON", SURVEY_RESULTS, kwargs=your_views_survey)],
+    "surveys:download": [Case(fmt, SURVEY_RESULTS, kwargs=survey_download(fmt)) for fmt in ("csv", "xlsx")],
+    "survey_manage:responses": [Case("list", RESPONSE_READERS, kwargs=your_views_survey)],
+    "survey_manage:response": [Case("one from A", RESPONSE_READERS, kwargs=survey_response_in_a)],
+    "survey_manage:enter": [Case("form", RECORDERS_IN_FORCE, kwargs=your_views_survey)],
+    "survey_manage:themes": [Case("list", SURVEY_ADMIN, kwargs=your_views_survey)],
+    "survey_manage:theme_add": [Case("form", SURVEY_ADMIN, kwargs=your_views_survey)],
+    "survey_manage:theme_edit": [
+        Case("a default", SURVEY_ADMIN, kwargs=lambda w, p: {**your_views_survey(w, p), "theme": "drugs"})
+    ],
     # JSON API.
     "api/v1/": [Case("root (no page)", NOBODY)],
     "api/v1/openapi.json": [Case("schema", EVERYONE)],

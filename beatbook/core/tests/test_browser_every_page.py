@@ -35,6 +35,8 @@ NOT_PAGES = {
     "activity:export_xlsx": "an XLSX download",
     "compliance:pack_pdf": "a PDF download",
     "compliance:pack_xlsx": "an XLSX download",
+    "surveys:map_geojson": "GeoJSON for the survey map",
+    "surveys:download": "a CSV or XLSX download",
 }
 
 
@@ -68,6 +70,12 @@ class Demo:
         standard = Standard.objects.filter(force__isnull=True).order_by("position").first()
         assert activity is not None and standard is not None
         self.activity, self.standard = activity, standard
+        from beatbook.surveys.models import Response
+
+        # Flagged responses first: the review page is the one that matters most.
+        response = Response.objects.filter(survey__slug=SURVEY_SLUG).order_by("-status").first()
+        assert response is not None
+        self.response = response
 
 
 Visit = tuple[str | None, list[str]]  # (role signing in, or None for anonymous; paths)
@@ -123,6 +131,26 @@ PAGES: dict[str, Callable[[Demo], Visit]] = {
     "compliance:standard_create": lambda d: (Role.ADMIN, ["/staff/compliance/standards/new/"]),
     "compliance:standard_edit": lambda d: (Role.ADMIN, [f"/staff/compliance/standards/{d.standard.pk}/"]),
     "compliance:pack": lambda d: (Role.COMMANDER, [f"/staff/compliance/npa/{d.npa.code}/pack/"]),
+    "surveys:list": lambda d: (Role.ANALYST, ["/staff/surveys/"]),
+    "surveys:dashboard": lambda d: (
+        Role.ANALYST,
+        [f"/staff/surveys/{SURVEY_SLUG}/", f"/staff/surveys/{SURVEY_SLUG}/?area={d.neighbourhood.code}"],
+    ),
+    "surveys:map": lambda d: (Role.ANALYST, [f"/staff/surveys/{SURVEY_SLUG}/map/"]),
+    "surveys:representation": lambda d: (
+        Role.COMMANDER,
+        [f"/staff/surveys/{SURVEY_SLUG}/representation/?area={d.neighbourhood.code}"],
+    ),
+    "surveys:concerns": lambda d: (Role.PARTNER, [f"/staff/surveys/{SURVEY_SLUG}/concerns/"]),
+    "survey_manage:responses": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/responses/"]),
+    "survey_manage:response": lambda d: (
+        Role.ADMIN,
+        [f"/staff/surveys/{SURVEY_SLUG}/manage/responses/{d.response.pk}/"],
+    ),
+    "survey_manage:enter": lambda d: (Role.OFFICER, [f"/staff/surveys/{SURVEY_SLUG}/manage/enter/"]),
+    "survey_manage:themes": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/themes/"]),
+    "survey_manage:theme_add": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/themes/add/"]),
+    "survey_manage:theme_edit": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/themes/drugs/edit/"]),
 }
 
 

@@ -226,3 +226,14 @@ def test_census_2021_detailed_ethnic_groups_map_to_their_high_level_group(catego
 
     keys = [key for key, _ in templates.ETHNIC_GROUPS]
     assert keys[selectors.ethnic_group_index(category)] == group
+
+
+def test_a_survey_with_no_waves_or_no_census_scores_nothing(area_tree: Any, survey: Survey) -> None:
+    rows, inputs = selectors.survey_scores(survey)
+    assert rows == [] and inputs.waves == []
+    wave = make_wave(survey, "2026-05", 5)
+    answer(survey, wave, area_tree.lsoa_a, (4, 4, 4, 4, 4))
+    assert selectors.survey_scores(survey)[0], "with census counts the wave is scored"
+    CensusCount.objects.all().delete()
+    rows, inputs = selectors.survey_scores(survey)  # nothing to weight to
+    assert rows == [] and inputs.areas.neighbourhoods == () and inputs.left_out == 1

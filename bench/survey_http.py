@@ -1,0 +1,466 @@
+"""Public "Your Views" submissions through the real HTTP stack: gunicorn, Django, PostgreSQL.
+
+    .venv/bin/python bench/survey_http.py                          # 20,000 submissions
+    .venv/bin/python bench/survey_http.py --submissions 5000 --follow
+
+Creates a fresh PostgreSQL database (`--database`, dropped first), migrates it, builds a
+synthetic force (6 NPAs, 60 neighbourhoods, 600 LSOAs, a postcode each), a survey from the
+standard template with a wave open today, and invitations for half the submissions. Starts
+gunicorn with `deploy/gunicorn.conf.py` and production settings (DEBUG=false, a random
+SECRET_KEY, ALLOWED_HOSTS, collected static files, persistent database connections, one
+trusted proxy hop; no HTTPS redirect, since this is loopback) and sends the submissions from
+`--clients` separate processes, each holding `--connections` keep-alive connections. Each
+connection fetches the form once for its CSRF cookie and token, then posts.
+
+Every submission is unique: its free-text concern carries its number. Half come with their
+own invitation token; the other half are anonymous; every three submissions share an
+X-Forwarded-For address (under the rate limit), as behind a load balancer. One in a hundred
+fills the honeypot, so exactly that many must come back flagged (kept, not lost). Afterwards
+the database must hold exactly N responses, each number once, every number the client saw
+succeed and nothing the client saw fail; each sent invitation used once, by its submission.
+
+Prints submissions a second (from the moment every connection is ready to the last answer),
+latency percentiles, workers, the CPU seconds the server and the clients used, and the
+verification. The client runs on the same machine and competes with the server for CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import platform
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+SLUG = "benchshire-your-views"
+CONFIDENCE_KEYS = ("understand-issues", "feel-safe", "kept-informed", "good-job", "trust-police")
+SCALE = ("strongly-agree", "agree", "neither", "disagree", "strongly-disagree", "dont-know")
+AGE_BANDS = ("16-24", "25-44", "45-59", "60-74", "75-plus", "prefer-not-to-say")
+LANGUAGES = ("en-gb", "en-gb", "en-gb", "en-gb", "cy", "ur", "pl", "pa", "gu")
+CONCERN_PREFIX = "bench submission "
+HONEYPOT_EVERY = 100
+PER_ADDRESS = 3
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Submission:
+    number: int
+    body: str
+    address: str
+    language: str
+    honeypot: bool
+    token: str
+
+
+def server_env(
+    *, database_url: str, port: int, workers: int, threads: int, secret: str, static_root: str
+) -> dict[str, str]:
+    """Production settings for gunicorn and Beatbook, on loopback."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="beatbook.settings",
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        SECRET_KEY=secret,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        DB_CONN_MAX_AGE="600",
+        TRUSTED_PROXY_COUNT="1",
+        STATIC_ROOT=static_root,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(workers),
+        GUNICORN_THREADS=str(threads),
+        GUNICORN_KEEPALIVE="30",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def build_survey(submissions: int, seed: int) -> tuple[list[Submission], int]:
+    """The force, survey, open wave and invitations; the submissions to send. Returns them
+    and the survey's id."""
+    import random
+
+    from django.utils import timezone
+
+    from beatbook.areas.models import Area, Level
+    from beatbook.surveys import services
+    from beatbook.surveys.models import Postcode
+
+    rng = random.Random(seed)
+    force = Area.objects.create(level=Level.FORCE, code="BENCHSHIRE", name="Benchshire Police")
+    npas = Area.objects.bulk_create(
+        Area(level=Level.NPA, code=f"BNPA-{k}", name=f"Benchshire {k}", parent=force, force=force) for k in range(6)
+    )
+    neighbourhoods = Area.objects.bulk_create(
+        Area(level=Level.NEIGHBOURHOOD, code=f"BNB-{i:02d}", name=f"Neighbourhood {i:02d}", parent=npa, force=force)
+        for k, npa in enumerate(npas)
+        for i in range(k * 10, k * 10 + 10)
+    )
+    lsoas = Area.objects.bulk_create(
+        Area(level=Level.LSOA, code=f"E0199{j:04d}", name=f"{nb.name} {j % 10:03d}A", parent=nb, force=force)
+        for i, nb in enumerate(neighbourhoods)
+        for j in range(i * 10, i * 10 + 10)
+    )
+    postcodes = [f"BN{1 + j // 100} {j % 10}{chr(65 + j // 10 % 10)}{chr(65 + j % 26)}" for j in range(len(lsoas))]
+    Postcode.objects.bulk_create(
+        Postcode(postcode=code, lsoa_code=lsoa.code, lsoa=lsoa) for code, lsoa in zip(postcodes, lsoas, strict=True)
+    )
+    survey = services.survey_create_from_template(actor=None, force=force, name="Your Views", slug=SLUG)
+    today = timezone.localdate()
+    wave = services.wave_create(
+        actor=None,
+        survey=survey,
+        code="bench",
+        name="Bench",
+        opens_on=today,
+        closes_on=today.replace(year=today.year + 1),
+    )
+    invited = submissions // 2
+    tokens: list[str] = []
+    while len(tokens) < invited:
+        count = min(services.INVITATION_LIMIT, invited - len(tokens))
+        tokens += services.invitations_create(actor=None, survey=survey, wave=wave, count=count)
+
+    items: list[Submission] = []
+    for number in range(submissions):
+        fields: list[tuple[str, str]] = [(key, rng.choice(SCALE)) for key in CONFIDENCE_KEYS]
+        fields.append(("main-concern", f"{CONCERN_PREFIX}{number}"))
+        fields.append(("age-band", rng.choice(AGE_BANDS)))
+        if rng.random() < 0.5:
+            fields.append(("postcode", postcodes[rng.randrange(len(postcodes))]))
+        else:
+            fields.append(("lsoa", str(lsoas[rng.randrange(len(lsoas))].pk)))
+        honeypot = number % HONEYPOT_EVERY == HONEYPOT_EVERY - 1
+        fields.append(("website", "http://spam.example/" if honeypot else ""))
+        token = tokens[number // 2] if number % 2 == 0 and number // 2 < len(tokens) else ""
+        if token:
+            fields.append(("t", token))
+        sender = number // PER_ADDRESS
+        address = f"10.{sender // 65536 % 256}.{sender // 256 % 256}.{sender % 256}"
+        items.append(
+            Submission(
+                number=number,
+                body=urllib.parse.urlencode(fields),
+                address=address,
+                language=LANGUAGES[number % len(LANGUAGES)],
+                honeypot=honeypot,
+                token=token,
+            )
+        )
+    return items, survey.pk
+
+
+# --- the load client (separate processes) ---------------------------------------------------
+
+
+def _connection_worker(
+    port: int, items: list[Submission], follow: bool, ready: Any, start: Any, out: list[tuple[int, int, float]]
+) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    path = f"/your-views/{SLUG}/"
+    connection.request("GET", path, headers={"X-Forwarded-For": "192.0.2.1"})
+    page = connection.getresponse()
+    html = page.read().decode()
+    cookie = next(
+        (
+            value.split(";")[0]
+            for name, value in page.getheaders()
+            if name.lower() == "set-cookie" and "csrftoken" in value
+        ),
+        "",
+    )
+    match = CSRF_INPUT.search(html)
+    if page.status != 200 or not cookie or match is None:
+        raise SystemExit(f"the form did not load: HTTP {page.status}")
+    csrf = match.group(1)
+    ready.wait()
+    start.wait()
+    for item in items:
+        body = f"csrfmiddlewaretoken={csrf}&{item.body}"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "X-Forwarded-For": item.address,
+            "Accept-Language": item.language,
+        }
+        began = time.perf_counter()
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+            location = response.getheader("Location", "")
+            if status == 302 and follow:
+                connection.request("GET", location, headers={"Cookie": cookie, "Accept-Language": item.language})
+                thanks = connection.getresponse()
+                thanks.read()
+                status = 302 if thanks.status == 200 else thanks.status
+            elif status == 302 and not location.endswith("/thanks/"):
+                status = -302
+        except (OSError, http.client.HTTPException):
+            status = -1
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        out.append((item.number, status, time.perf_counter() - began))
+    connection.close()
+
+
+def client_process(
+    port: int, items: list[Submission], connections: int, follow: bool, ready: Any, start: Any
+) -> tuple[list[tuple[int, int, float]], float]:
+    """Send `items` over `connections` keep-alive connections (one thread each)."""
+    cpu = time.process_time()
+    results: list[list[tuple[int, int, float]]] = [[] for _ in range(connections)]
+    threads = [
+        threading.Thread(
+            target=_connection_worker, args=(port, items[k::connections], follow, ready, start, results[k])
+        )
+        for k in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [row for part in results for row in part], time.process_time() - cpu
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+def process_tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (from /proc)."""
+    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(child) for child in children)
+        except OSError:
+            continue
+    return total
+
+
+def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.Popen(
+        [str(gunicorn), "-c", str(PROJECT / "deploy" / "gunicorn.conf.py"), "beatbook.wsgi"], cwd=PROJECT, env=env
+    )
+
+
+def wait_until_serving(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn stopped with code {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/your-views/about/")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within a minute")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def verify(items: list[Submission], results: list[tuple[int, int, float]], survey_id: int) -> list[str]:
+    """What the database holds against what was sent; returns the failures (none: passed)."""
+    from django.db.models.fields.json import KT
+
+    from beatbook.surveys.models import Invitation, Response, ResponseStatus
+
+    failures: list[str] = []
+    succeeded = {number for number, status, _ in results if status == 302}
+    failed = {number: status for number, status, _ in results if status != 302}
+    responses = Response.objects.filter(survey_id=survey_id)
+    rows = list(
+        responses.annotate(concern=KT("answers__main-concern")).values_list("pk", "concern", "status", "flag_reason")
+    )
+    numbers = [int(concern.removeprefix(CONCERN_PREFIX)) for _pk, concern, _s, _r in rows]
+    stored = set(numbers)
+    duplicated = len(numbers) - len(stored)
+    expected_flagged = {item.number for item in items if item.honeypot}
+    flagged = {int(c.removeprefix(CONCERN_PREFIX)) for _pk, c, s, _r in rows if s == ResponseStatus.FLAGGED}
+    reasons = {reason for _pk, _c, status, reason in rows if status == ResponseStatus.FLAGGED}
+    print(
+        f"verification: sent {len(items):,}, client saw {len(succeeded):,} succeed and {len(failed):,} fail "
+        f"{sorted(set(failed.values()))[:5] if failed else ''}; database holds {len(rows):,} responses, "
+        f"{len(stored):,} distinct submissions, {duplicated} duplicated"
+    )
+    lost = succeeded - stored
+    unexpected = stored - succeeded
+    print(
+        f"  lost (client saw success, not stored): {len(lost)}; stored though the client saw a failure: "
+        f"{len(unexpected)}; flagged {len(flagged):,} (expected {len(expected_flagged):,} honeypots, "
+        f"reasons {sorted(reasons) or '-'}), counted {len(rows) - len(flagged):,}"
+    )
+    if len(rows) != len(items):
+        failures.append(f"{len(rows)} responses stored, {len(items)} sent")
+    if duplicated:
+        failures.append(f"{duplicated} duplicated")
+    if lost or unexpected or failed:
+        failures.append(f"{len(lost)} lost, {len(unexpected)} unexpected, {len(failed)} failed")
+    if flagged != expected_flagged or reasons - {"honeypot"}:
+        failures.append("flagged responses are not exactly the honeypot submissions")
+    by_token = {item.token: item.number for item in items if item.token}
+    from beatbook.surveys.protection import token_hash
+
+    expected_links = {token_hash(token): number for token, number in by_token.items()}
+    concern_of = {pk: concern for pk, concern, _s, _r in rows}
+    links = {
+        hashed: concern_of.get(response_id)
+        for hashed, response_id in Invitation.objects.filter(survey_id=survey_id, used_at__isnull=False).values_list(
+            "token_hash", "response_id"
+        )
+    }
+    wrong = sum(1 for hashed, number in expected_links.items() if links.get(hashed) != f"{CONCERN_PREFIX}{number}")
+    unhashed = responses.filter(address_hash="").count()
+    print(
+        f"  invitations: {len(by_token):,} sent, {len(links):,} used, {wrong} not linked to their own submission; "
+        f"responses without the sender's address hash: {unhashed}"
+    )
+    if unhashed:
+        failures.append(f"{unhashed} responses lost their sender's address")
+    if wrong or len(links) != len(by_token):
+        failures.append(f"{wrong} invitations not used by their own submission")
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=20_000)
+    parser.add_argument("--database", default="bench_s3", help="PostgreSQL database to (re)create")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per client process")
+    parser.add_argument("--follow", action="store_true", help="also fetch the thanks page, as a browser would")
+    parser.add_argument("--seed", type=int, default=20261121)
+    args = parser.parse_args(argv)
+
+    secret = secrets.token_urlsafe(50)
+    static_root = str(Path(tempfile.gettempdir()) / "beatbook-bench-static")
+    env = server_env(
+        database_url=f"postgres://postgres@127.0.0.1:5432/{args.database}",
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        secret=secret,
+        static_root=static_root,
+    )
+    os.environ.update({key: env[key] for key in env if key not in ("GUNICORN_BIND",)})
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    began = time.perf_counter()
+    create_database(args.database)
+    import django
+    from django.core.management import call_command
+    from django.db import connections
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    if not (Path(static_root) / "staticfiles.json").exists():
+        call_command("collectstatic", interactive=False, verbosity=0)
+    items, survey_id = build_survey(args.submissions, args.seed)
+    connections.close_all()
+    print(
+        f"setup: fresh database {args.database}, migrated, survey and {args.submissions // 2:,} invitations "
+        f"in {time.perf_counter() - began:.1f} s"
+    )
+
+    server = subprocess.Popen(
+        [
+            str(PROJECT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            str(PROJECT / "deploy" / "gunicorn.conf.py"),
+            "beatbook.wsgi",
+        ],
+        cwd=PROJECT,
+        env=env,
+    )
+    try:
+        wait_until_serving(args.port, server)
+        context = multiprocessing.get_context("fork")
+        manager = context.Manager()
+        ready = manager.Barrier(args.clients * args.connections + 1)
+        start = manager.Event()
+        with context.Pool(args.clients) as pool:
+            parts = [
+                pool.apply_async(
+                    client_process, (args.port, items[k :: args.clients], args.connections, args.follow, ready, start)
+                )
+                for k in range(args.clients)
+            ]
+            ready.wait()
+            server_cpu = process_tree_cpu(server.pid)
+            load_began = time.perf_counter()
+            start.set()
+            outputs = [part.get() for part in parts]
+            elapsed = time.perf_counter() - load_began
+            server_cpu = process_tree_cpu(server.pid) - server_cpu
+        manager.shutdown()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    results = [row for rows, _cpu in outputs for row in rows]
+    client_cpu = sum(cpu for _rows, cpu in outputs)
+    latencies = [seconds * 1000 for _n, status, seconds in results if status == 302]
+    print(
+        f"server: gunicorn, {args.workers} workers x {args.threads} threads (gthread), PostgreSQL; "
+        f"client: {args.clients} processes x {args.connections} keep-alive connections"
+        + (", each submission followed by the thanks page" if args.follow else "")
+    )
+    print(
+        f"throughput: {len(results) / elapsed:,.0f} submissions/s ({len(results):,} in {elapsed:.1f} s); "
+        f"latency ms p50 {statistics.median(latencies):.1f}, p95 {percentile(latencies, 0.95):.1f}, "
+        f"p99 {percentile(latencies, 0.99):.1f}, max {max(latencies):.1f}"
+    )
+    print(
+        f"CPU: server (gunicorn processes) {server_cpu:.1f} s = {server_cpu / len(results) * 1000:.2f} ms a submission; "
+        f"load client {client_cpu:.1f} s = {client_cpu / len(results) * 1000:.2f} ms a submission "
+        f"(PostgreSQL's own CPU not counted); load average {os.getloadavg()[0]:.1f}"
+    )
+    failures = verify(items, results, survey_id)
+    print("verification passed" if not failures else f"verification FAILED: {'; '.join(failures)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
