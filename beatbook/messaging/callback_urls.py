@@ -1,5 +1,10 @@
-# Placeholder mounted by the lead; the helper who owns this file replaces it.
-from django.urls import URLPattern
+"""Machine-to-machine callbacks from messaging providers (mounted at /messaging/callbacks/)."""
+
+from django.urls import path
+
+from . import notify_callback
 
 app_name = "messaging_callbacks"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("notify/", notify_callback.notify_status, name="notify"),
+]

@@ -31,6 +31,8 @@ PUBLIC_TEMPLATES = (
     + sorted((Path(settings.BASE_DIR) / "public" / "templates").rglob("*.html"))
     # The public survey pages (the staff templates of the surveys app are not public).
     + sorted((Path(settings.BASE_DIR) / "surveys" / "templates").rglob("*public_*.html"))
+    # The public "Stay informed" pages of messaging (sign-up, preferences, unsubscribe…).
+    + sorted((Path(settings.BASE_DIR) / "messaging" / "templates").rglob("*public_*.html"))
 )
 
 # Written out here rather than read from the catalogues, so a lost or emptied catalogue fails.
