@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/survey.py                     # --responses 200000 --repeat 3
     .venv/bin/python bench/survey.py --no-samplics       # skip the per-group samplics comparison
+    .venv/bin/python bench/survey.py --http              # then the HTTP submissions (PostgreSQL)
 
 Builds a seeded synthetic force, "Benchshire": 6 NPAs of 10 neighbourhoods, each with census
 margins (6 age bands x 2 sexes, 5 ethnic groups; 4,000-15,000 adults, some neighbourhoods far
@@ -19,8 +20,8 @@ today (the five shares per neighbourhood-wave, one `bincount` pass). With sampli
 (a dev dependency), raking the first 60 neighbourhood-waves one by one with
 `samplics.SampleWeight.rake` shows what a per-group loop through a survey library would cost.
 
-The other half of the issue's bench, submissions through the HTTP stack, needs the public
-survey form (issue 5, item 2), which does not exist yet: this script says so and skips it.
+The other half of the issue's bench, public submissions through gunicorn and PostgreSQL, is
+`bench/survey_http.py`; `--http` runs it after the scoring (with `--http-submissions`).
 """
 
 from __future__ import annotations
@@ -203,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--no-samplics", dest="samplics", action="store_false")
+    parser.add_argument("--http", action="store_true", help="also run bench/survey_http.py (needs PostgreSQL)")
+    parser.add_argument("--http-submissions", type=int, default=20_000)
     args = parser.parse_args(argv)
 
     print(
@@ -283,12 +286,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"samplics.SampleWeight.rake, one neighbourhood-wave at a time: {seconds:.2f} s for {sample_groups} "
                 f"groups, so about {seconds / sample_groups * groups:.1f} s for all {groups} (raking only)"
             )
-    print(
-        "HTTP submissions (>= 500/s through a production server and PostgreSQL): not run; the public survey "
-        "form (issue 5, item 2) does not exist yet"
-    )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
-    return 0
+    if not args.http:
+        print("HTTP submissions: not run (add --http, or run bench/survey_http.py)")
+        return 0
+    from bench import survey_http
+
+    return survey_http.main(["--submissions", str(args.http_submissions)])
 
 
 if __name__ == "__main__":
