@@ -39,6 +39,9 @@ PREFERENCE_FIELDS = (
     ("frequency", "frequency"),
 )
 TEXT_LIMIT = 300
+# A field people never see or reach (the template hides it from sight, keyboard and screen
+# readers); a robot that fills in every field fills it in too. Named as the survey form's.
+HONEYPOT_FIELD = "website"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,11 @@ class SignupForm(PublicForm):
         self.consent = posted.get("consent") == "yes"
         posted_wording = _ids([posted.get("wording", "")])
         self.wording_id = posted_wording[0] if posted_wording else wording_id
+        self.honeypot = str(posted.get(HONEYPOT_FIELD, "") or "")
+
+    @property
+    def is_robot(self) -> bool:
+        return self.is_bound and bool(self.honeypot.strip())
 
     def data(self) -> SignupData:
         return SignupData(

@@ -104,6 +104,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         wording_id=wording.pk if wording else None,
     )
     if request.method == "POST":
+        if form.is_robot:
+            # The page a person would see, so the robot learns nothing; nothing is made or sent.
+            return redirect("stay_informed:sent")
         try:
             subscriber_services.subscribe(force=force, data=form.data())
         except ValidationError as error:

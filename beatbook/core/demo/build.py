@@ -38,12 +38,14 @@ from beatbook.core.imports import ImportReport
 from beatbook.crime import storage
 from beatbook.crime.importers.street import import_crime
 from beatbook.crime.models import CrimeCount, CrimeImport
+from beatbook.messaging.models import Delivery, Message, Subscriber
 from beatbook.surveys.models import Response, Survey
 
 from .activity import generate_activity, load_activity
 from .crime import DemoCrime, generate_crime
 from .files import DemoFiles, write_all
 from .geography import FORCE_CODE, FORCE_NAME, Geography, build_geography
+from .messaging import load_messaging
 from .population import LsoaPeople, synthesise
 from .survey import generate_survey, load_survey
 
@@ -217,6 +219,8 @@ def build_demo(*, seed: int = DEFAULT_SEED, stdout: Output | None = None) -> Dem
         _create_accounts(geography, seed)
         reports.append(_import_activity(geography, seed, force, Path(folder), stdout))
         reports.append(_import_survey(geography, people, seed, force, Path(folder), stdout))
+        # After the survey: one of the demo's messages invites people to it.
+        _say(stdout, load_messaging(force=force, seed=seed).summary())
         audit_record(
             actor=None,
             action=BUILD_ACTION,
@@ -442,6 +446,11 @@ def reset_demo(*, stdout: Output | None = None) -> bool:
         Activity.objects.filter(force=force).delete()
         # Responses first, in one statement, rather than collected through the survey cascade.
         Response.objects.filter(survey__force=force).delete()
+        # Messaging before the areas, in a few statements, rather than collected through the
+        # area cascade (a delivery hangs off a message, a subscriber and an area).
+        Delivery.objects.filter(message__force=force).delete()
+        Message.objects.filter(force=force).delete()
+        Subscriber.objects.filter(force=force).delete()
         Survey.objects.filter(force=force).delete()
         # Deleted here in two statements rather than row by row through the area cascade.
         CrimeCount.objects.filter(force=force).delete()

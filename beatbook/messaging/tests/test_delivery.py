@@ -177,7 +177,7 @@ def test_temporary_failures_retry_with_growing_backoff_then_fail(
             assert row.next_attempt_at is not None
             waits.append(row.next_attempt_at - timezone.now())
             # Not due again until its time has come.
-            assert send_due(sender=sender, now=now).handled == 0
+            assert send_due(sender=sender, now=row.next_attempt_at - timedelta(seconds=1)).handled == 0
             now = row.next_attempt_at + timedelta(seconds=1)
         else:
             assert result.failed == 1 and row.status == DeliveryStatus.FAILED
@@ -327,3 +327,37 @@ def test_texts_go_through_the_sms_provider(area_tree: Any, users: Any, smtp_serv
     rows = Delivery.objects.filter(message=message)
     assert {row.provider_reference for row in rows} == {f"log-{row.pk}" for row in rows}
     assert smtp_server.mailbox.messages == []
+
+
+def test_each_recipients_links_are_the_ones_links_makes(area_tree: Any, users: Any) -> None:
+    from beatbook.messaging import access
+    from beatbook.messaging.rendering import Renderer
+
+    (person,) = make_subscribers(area_tree.force, area_tree.nbhd_a, 1)
+    message = scheduled_message(users.admin, [area_tree.nbhd_a])
+    message_start(message_id=message.pk)
+    row = Delivery.objects.get(message=message)
+    settings = access.messaging_settings(area_tree.force.pk)
+    settings.open_tracking = True
+
+    values = Renderer(message, settings)._values(row, person)
+
+    def token(url: str, view: str) -> str:
+        match = resolve(urlsplit(url).path)
+        assert match.view_name == f"stay_informed:{view}"
+        assert url.startswith(links.absolute(""))
+        return str(match.kwargs["token"])
+
+    assert links.delivery_id_from_token(token(values["yes"], "rate")) == row.pk
+    assert resolve(urlsplit(values["yes"]).path).kwargs["answer"] == "yes"
+    assert resolve(urlsplit(values["no"]).path).kwargs["answer"] == "no"
+    assert links.delivery_id_from_token(token(values["open"], "open")) == row.pk
+    assert links.subscriber_from_token(token(values["manage"], "manage"), links.Purpose.MANAGE) == person
+    unsubscribe = values["unsubscribe"]
+    assert links.subscriber_from_token(token(unsubscribe, "unsubscribe"), links.Purpose.UNSUBSCRIBE) == person
+    # Letter for letter what `links` makes, but for the signatures' timestamps.
+    strip = re.compile(r"[A-Za-z0-9_\-]+:[A-Za-z0-9]+:[A-Za-z0-9_\-]+")
+    assert strip.sub("T", unsubscribe) == strip.sub("T", links.unsubscribe_url(person, delivery_id=row.pk))
+    assert strip.sub("T", values["yes"]) == strip.sub("T", links.rate_url(row.pk, useful=True))
+    assert strip.sub("T", values["manage"]) == strip.sub("T", links.manage_url(person))
+    assert strip.sub("T", values["open"]) == strip.sub("T", links.open_url(row.pk))
