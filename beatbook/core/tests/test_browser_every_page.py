@@ -37,6 +37,15 @@ NOT_PAGES = {
     "compliance:pack_xlsx": "an XLSX download",
     "surveys:map_geojson": "GeoJSON for the survey map",
     "surveys:download": "a CSV or XLSX download",
+    "stay_informed:download": "a JSON download of one's own data",
+    "stay_informed:click": "a redirect to the link's destination",
+    "stay_informed:open": "a tracking image",
+    "messaging_callbacks:notify": "GOV.UK Notify's status callbacks (POST, machine to machine)",
+    "messaging:audience": "an HTMX fragment of the compose page",
+    "messaging:approve": "POST only (the detail page's approve button)",
+    "messaging:return": "POST only (the detail page's return form)",
+    "messaging:export": "a CSV or XLSX download",
+    "messaging:reach_geojson": "GeoJSON for the reach map",
 }
 
 
@@ -76,6 +85,44 @@ class Demo:
         response = Response.objects.filter(survey__slug=SURVEY_SLUG).order_by("-status").first()
         assert response is not None
         self.response = response
+        self._messaging()
+
+    def _messaging(self) -> None:
+        from beatbook.messaging import links, message_services
+        from beatbook.messaging.models import (
+            Delivery,
+            Message,
+            MessageStatus,
+            MessageTemplate,
+            Subscriber,
+            SubscriberStatus,
+        )
+
+        active = Subscriber.objects.filter(force=self.force, status=SubscriberStatus.ACTIVE).order_by("pk").first()
+        pending = Subscriber.objects.filter(force=self.force, status=SubscriberStatus.PENDING).order_by("pk").first()
+        delivery = Delivery.objects.filter(message__force=self.force).order_by("pk").first()
+        template = MessageTemplate.objects.filter(force=self.force).order_by("pk").first()
+        waiting = Message.objects.filter(force=self.force, status=MessageStatus.AWAITING_APPROVAL).first()
+        assert active and pending and delivery and template and waiting, "the demo has messaging data"
+        self.manage_token = links.subscriber_token(active, links.Purpose.MANAGE)
+        self.unsubscribe_token = links.subscriber_token(active, links.Purpose.UNSUBSCRIBE)
+        self.confirm_token = links.subscriber_token(pending, links.Purpose.CONFIRM)
+        self.rate_path = links.rate_url(delivery.pk, useful=True).removeprefix(settings.SITE_URL)
+        self.subscriber, self.template, self.waiting = active, template, waiting
+        # A draft of the demo officer's, for the edit and send pages.
+        self.draft = message_services.message_create(
+            actor=self.officer,
+            data=message_services.MessageData(
+                kind="appeal",
+                subject="Did you see a grey van on Tuesday night?",
+                body="We are looking for anyone who saw a grey van near the shops between 10pm and midnight.",
+                sms_body="",
+                area_ids=[self.neighbourhood.pk],
+                interest_ids=[],
+                languages=[],
+                channels=["email"],
+            ),
+        )
 
 
 Visit = tuple[str | None, list[str]]  # (role signing in, or None for anonymous; paths)
@@ -139,7 +186,7 @@ PAGES: dict[str, Callable[[Demo], Visit]] = {
     "surveys:map": lambda d: (Role.ANALYST, [f"/staff/surveys/{SURVEY_SLUG}/map/"]),
     "surveys:representation": lambda d: (
         Role.COMMANDER,
-        [f"/staff/surveys/{SURVEY_SLUG}/representation/?area={d.neighbourhood.code}"],
+        [f"/staff/surveys/{SURVEY_SLUG}/representation/?area={d.npa.code}"],
     ),
     "surveys:concerns": lambda d: (Role.PARTNER, [f"/staff/surveys/{SURVEY_SLUG}/concerns/"]),
     "survey_manage:responses": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/responses/"]),
@@ -151,6 +198,34 @@ PAGES: dict[str, Callable[[Demo], Visit]] = {
     "survey_manage:themes": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/themes/"]),
     "survey_manage:theme_add": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/themes/add/"]),
     "survey_manage:theme_edit": lambda d: (Role.ADMIN, [f"/staff/surveys/{SURVEY_SLUG}/manage/themes/drugs/edit/"]),
+    "stay_informed:signup": lambda d: (None, ["/stay-informed/"]),
+    "stay_informed:sent": lambda d: (None, ["/stay-informed/check-your-messages/"]),
+    "stay_informed:confirm": lambda d: (None, [f"/stay-informed/confirm/{d.confirm_token}/"]),
+    "stay_informed:manage": lambda d: (None, [f"/stay-informed/preferences/{d.manage_token}/"]),
+    "stay_informed:erase": lambda d: (None, [f"/stay-informed/preferences/{d.manage_token}/erase/"]),
+    "stay_informed:unsubscribe": lambda d: (None, [f"/stay-informed/unsubscribe/{d.unsubscribe_token}/"]),
+    "stay_informed:rate": lambda d: (None, [d.rate_path]),
+    "messaging:list": lambda d: (Role.COMMANDER, ["/staff/messaging/"]),
+    "messaging:compose": lambda d: (Role.OFFICER, ["/staff/messaging/new/"]),
+    "messaging:detail": lambda d: (Role.ADMIN, [f"/staff/messaging/{d.waiting.pk}/"]),
+    "messaging:edit": lambda d: (Role.OFFICER, [f"/staff/messaging/{d.draft.pk}/edit/"]),
+    "messaging:send": lambda d: (Role.OFFICER, [f"/staff/messaging/{d.draft.pk}/send/"]),
+    "messaging:cancel": lambda d: (Role.ADMIN, [f"/staff/messaging/{d.waiting.pk}/cancel/"]),
+    "messaging:templates": lambda d: (Role.ADMIN, ["/staff/messaging/templates/"]),
+    "messaging:template_create": lambda d: (Role.ADMIN, ["/staff/messaging/templates/new/"]),
+    "messaging:template_edit": lambda d: (Role.ADMIN, [f"/staff/messaging/templates/{d.template.pk}/"]),
+    "messaging:profile": lambda d: (Role.OFFICER, ["/staff/messaging/profile/"]),
+    "messaging:settings": lambda d: (Role.ADMIN, ["/staff/messaging/settings/"]),
+    "messaging:subscribers": lambda d: (Role.ANALYST, ["/staff/messaging/subscribers/"]),
+    "messaging:subscriber_people": lambda d: (Role.ADMIN, ["/staff/messaging/subscribers/people/"]),
+    "messaging:subscriber_detail": lambda d: (
+        Role.ADMIN,
+        [f"/staff/messaging/subscribers/people/{d.subscriber.pk}/"],
+    ),
+    "messaging:subscriber_erase": lambda d: (
+        Role.ADMIN,
+        [f"/staff/messaging/subscribers/people/{d.subscriber.pk}/erase/"],
+    ),
 }
 
 
