@@ -14,6 +14,7 @@ from django.db import models
 class BenchmarkSource(models.TextChoices):
     CSEW = "csew", "Crime Survey for England and Wales"
     MOPAC_PAS = "mopac-pas", "MOPAC Public Attitude Survey"
+    SYNTHETIC = "synthetic", "Synthetic data (demo only)"
 
 
 class AreaKind(models.TextChoices):

@@ -4,12 +4,16 @@
   scores of the areas in their scope plus the areas above it (their NPA and the force), so a
   neighbourhood is always read beside the figures it is compared with. Scores are aggregates
   that are suppressed below the survey's threshold, so they carry no personal data.
-- Quotes from free-text concerns: the force's staff read them as the respondent wrote them;
-  partners see them only with personal details redacted (`quotes_redacted`).
+- Quotes from free-text concerns: only for areas in the user's scope and below
+  (`quotes_allowed`); for the areas above it they see how many concerns fell under each theme,
+  not the words, since those come from neighbourhoods they do not work in. The force's staff
+  read quotes as the respondent wrote them; partners see them only with personal details
+  redacted (`quotes_redacted`).
 - Individual responses (the answers, the flag reasons): administrators, analysts and
   commanders, for respondents who live in their scope. Reviewing flagged responses is theirs too.
 - Paper and phone entry: officers, commanders and administrators, for places in their scope.
-- Setting a survey up (waves, wording, the theme taxonomy): force administrators.
+- Setting a survey up (waves, wording, the theme taxonomy): the force's administrators and
+  analysts (analysts configure surveys: DESIGN.md).
 
 A survey outside the user's force is a 404, like an area outside their scope.
 """
@@ -29,6 +33,7 @@ from .models import Response, Survey
 
 RESPONSE_READER_ROLES = frozenset({Role.ADMIN, Role.ANALYST, Role.COMMANDER})
 ENTRY_ROLES = frozenset({Role.OFFICER, Role.COMMANDER, Role.ADMIN})
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
 SCORE_LEVELS = (Level.FORCE, Level.NPA, Level.NEIGHBOURHOOD)
 
 
@@ -72,6 +77,12 @@ def get_score_area_for_user(user: Any, survey: Survey, *, code: str) -> Area:
     return area
 
 
+def quotes_allowed(user: Any, area: Area) -> bool:
+    """Whether the user may read what people wrote in `area`: only inside their own scope
+    (`areas_for_user`), not in the areas above it that they may see scores for."""
+    return _is_staff(user) and areas_for_user(user).filter(pk=area.pk).exists()
+
+
 def quotes_redacted(user: Any) -> bool:
     """Partners (and anyone outside the force's staff roles) see concerns only with personal
     details removed; the force's own staff read the words as given."""
@@ -113,4 +124,6 @@ def entry_neighbourhoods(user: Any, survey: Survey) -> QuerySet[Area]:
 
 
 def can_manage_survey(user: Any, survey: Survey) -> bool:
-    return _is_staff(user) and user.role == Role.ADMIN and _force_id(user) == survey.force_id
+    """Setting the survey up, the theme taxonomy included: the force's administrators and
+    analysts."""
+    return _is_staff(user) and user.role in MANAGER_ROLES and _force_id(user) == survey.force_id

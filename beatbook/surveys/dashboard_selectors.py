@@ -13,7 +13,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from beatbook.areas.models import Area, CensusCount, Level
@@ -135,7 +136,41 @@ def unscorable_reason(survey: Survey) -> tuple[list[Wave], str]:
     return waves, ""
 
 
+# Scoring a survey is the slow part of every results page, and the map page and its GeoJSON,
+# the list and the downloads all want the same figures: they are kept in Django's cache under
+# a stamp of what they depend on. Census counts and wave dates are not in the stamp (they
+# change by import, rarely); the time limit bounds how long such a change goes unseen.
+SCORE_CACHE_SECONDS = 60 * 60
+
+
+def _score_cache_key(survey: Survey) -> str:
+    """A key that changes whenever the figures could: a response counted or no longer
+    counted (count and latest id of counted responses), a review decision, a wave added or
+    removed, or the publication threshold changed."""
+    stamp = Response.objects.filter(survey=survey).aggregate(
+        counted=Count("pk", filter=Q(status=ResponseStatus.COUNTED)),
+        last=Max("pk", filter=Q(status=ResponseStatus.COUNTED)),
+        reviewed=Max("reviewed_at"),
+    )
+    reviewed = stamp["reviewed"].timestamp() if stamp["reviewed"] else 0
+    created = survey.created_at.timestamp() if survey.created_at else 0
+    parts = (survey.pk, created, stamp["counted"], stamp["last"] or 0, reviewed, survey.waves.count())
+    return "surveys:score-index:" + ":".join(str(part) for part in (*parts, survey.min_responses))
+
+
 def score_index(survey: Survey) -> ScoreIndex:
+    """The survey's scores, from the cache while nothing they depend on has changed."""
+    key = _score_cache_key(survey)
+    index = cache.get(key)
+    if not isinstance(index, ScoreIndex):
+        index = _score_index(survey)
+        cache.set(key, index, SCORE_CACHE_SECONDS)
+    # The caller's survey, not the cached copy: the pages read its name and slug.
+    index.survey = survey
+    return index
+
+
+def _score_index(survey: Survey) -> ScoreIndex:
     waves, reason = unscorable_reason(survey)
     if reason:
         return ScoreIndex(survey, [], None, waves, [reason])
@@ -315,6 +350,7 @@ def benchmark_for(slug: str | None, waves: Sequence[Wave]) -> tuple[list[Benchma
 CHART_WIDTH = 640
 CHART_HEIGHT = 320
 CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 56, 16, 16, 56
+CAP_HALF_WIDTH, SQUARE_HALF, LABEL_GAP = 6, 4, 6
 
 
 @dataclass(frozen=True)
@@ -325,6 +361,24 @@ class ChartPoint:
     high: float
     label: str
     modelled: bool = False
+
+    # Offsets for the marks drawn round a point, in the chart's own coordinates: the
+    # template's `add` filter would cut them to whole numbers.
+    @property
+    def cap_left(self) -> float:
+        return round(self.x - CAP_HALF_WIDTH, 1)
+
+    @property
+    def cap_right(self) -> float:
+        return round(self.x + CAP_HALF_WIDTH, 1)
+
+    @property
+    def square_x(self) -> float:
+        return round(self.x - SQUARE_HALF, 1)
+
+    @property
+    def square_y(self) -> float:
+        return round(self.y - SQUARE_HALF, 1)
 
 
 @dataclass(frozen=True)
@@ -348,6 +402,11 @@ class TrendChart:
     y_ticks: list[ChartTick]
     x_ticks: list[ChartTick]
     description: str
+
+    @property
+    def label_x(self) -> int:
+        """Where the y-axis labels end, just left of the plot."""
+        return self.left - LABEL_GAP
 
 
 def _percent(value: float) -> str:

@@ -9,11 +9,13 @@ the services' errors back beside each field, keeping everything else that was ty
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +40,15 @@ ENTRY_LANGUAGES: tuple[tuple[str, Any], ...] = (
 ENTRY_CHANNELS: tuple[tuple[str, Any], ...] = ((Channel.PAPER, _("Paper form")), (Channel.PHONE, _("Phone call")))
 # Page order of the staff-only fields, so the error summary follows the page.
 ENTRY_FIELDS = ("wave", "channel", "language", "postcode", "neighbourhood")
+# The entry form's one-time token: a random nonce, signed so that only a form this site
+# rendered is accepted, and good for a week (a paper pile can take a while to type in).
+NONCE_FIELD = "form_token"
+NONCE_SALT = "beatbook.surveys.entry-form"
+NONCE_MAX_AGE = 7 * 24 * 3600
+
+
+def new_entry_token() -> str:
+    return signing.TimestampSigner(salt=NONCE_SALT).sign(secrets.token_urlsafe(18))
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,9 @@ class EntryForm:
         self.language = _text(source, "language") or "en"
         self.postcode = _text(data, "postcode", POSTCODE_LIMIT)
         self.neighbourhood = _text(data, "neighbourhood")
+        self.posted_token = _text(data, NONCE_FIELD, 200)
+        # Each page shows a new token: one refused as sent twice is not offered again.
+        self.token = new_entry_token()
         if data is None and not any(str(wave.pk) == self.wave for wave in waves):
             self.wave = str(waves[0].pk) if waves else ""
 
@@ -169,6 +183,18 @@ class EntryForm:
             self._error("language", _("Choose the language the respondent answered in."))
         return self.language
 
+    def chosen_token(self) -> str:
+        """The nonce of the token the form was sent with; "" (and an error) when it is
+        missing, altered or more than a week old."""
+        try:
+            return str(signing.TimestampSigner(salt=NONCE_SALT).unsign(self.posted_token, max_age=NONCE_MAX_AGE))
+        except signing.BadSignature:
+            self._error(
+                NONCE_FIELD,
+                _("This form is out of date or was not sent from this page. Check the answers and save again."),
+            )
+            return ""
+
     def chosen_neighbourhood(self) -> Area | None:
         if not self.neighbourhood:
             return None
@@ -178,7 +204,11 @@ class EntryForm:
         return found
 
     def add_errors(self, error: ValidationError) -> None:
-        self.answers_form.add_errors(error)
+        """The service's errors, beside those this form found: a field this form already
+        named keeps its own message rather than gaining a second saying the same."""
+        found = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+        fresh = {key: messages for key, messages in found.items() if key not in self.errors}
+        self.answers_form.add_errors(ValidationError(fresh))
 
     def refresh_question_errors(self) -> None:
         """Put errors found by this form (not the service) on the questions too."""
@@ -205,8 +235,10 @@ class EntryForm:
     def error_links(self) -> list[ErrorLink]:
         """The error summary in page order: staff fields, the questions, then anything else."""
         links = [ErrorLink(name, message) for name in ENTRY_FIELDS for message in self.errors.get(name, [])]
+        first_answer = self.questions[0].input_id if self.questions else "submit"
+        links += [ErrorLink(first_answer, message) for message in self.errors.get("answers", [])]
         links += [ErrorLink(view.input_id, message) for view in self.questions for message in view.errors]
-        shown = {view.key for view in self.questions} | set(ENTRY_FIELDS)
+        shown = {view.key for view in self.questions} | {*ENTRY_FIELDS, "answers"}
         links += [
             ErrorLink("submit", message) for key, found in self.errors.items() if key not in shown for message in found
         ]

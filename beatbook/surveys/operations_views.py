@@ -304,29 +304,30 @@ def enter(request: HttpRequest, slug: str) -> HttpResponse:
         initial={"wave": request.GET.get("wave", ""), "channel": request.GET.get("channel", "")},
     )
     if request.method == "POST" and waves:
+        # The lists staff choose from are checked here, and everything (answers included) by
+        # the service, in the same round: every mistake on the page is named at once.
         wave = form.chosen_wave()
-        language = form.chosen_language()
-        neighbourhood = form.chosen_neighbourhood()
-        # Those fields are lists staff choose from; a value not offered stops here. Everything
-        # else, answers included, is checked by the service, which names each bad field.
-        if wave is not None and not form.errors:
-            try:
-                services.response_enter(
-                    actor=user,
-                    survey=survey,
-                    wave=wave,
-                    answers=form.answers,
-                    channel=form.channel,
-                    language=language,
-                    postcode=form.postcode or None,
-                    neighbourhood=neighbourhood,
-                )
-            except ValidationError as error:
-                form.add_errors(error)
+        entry: dict[str, Any] = {
+            "actor": user,
+            "survey": survey,
+            "answers": form.answers,
+            "channel": form.chosen_channel(),
+            "language": form.chosen_language(),
+            "postcode": form.postcode or None,
+            "neighbourhood": form.chosen_neighbourhood(),
+            "form_token": form.chosen_token(),
+        }
+        try:
+            if form.errors or wave is None:
+                services.response_enter_check(wave=wave, **entry)
             else:
-                messages.success(request, _("Response saved — enter another."))
-                query = urlencode({"wave": wave.pk, "channel": form.channel})
-                return redirect(f"{reverse('survey_manage:enter', kwargs={'slug': survey.slug})}?{query}")
+                services.response_enter(wave=wave, **entry)
+        except ValidationError as error:
+            form.add_errors(error)
+        if not form.errors and wave is not None:
+            messages.success(request, _("Response saved — enter another."))
+            query = urlencode({"wave": wave.pk, "channel": form.channel})
+            return redirect(f"{reverse('survey_manage:enter', kwargs={'slug': survey.slug})}?{query}")
         form.refresh_question_errors()
     context = {"survey": survey, "form": form, "waves": waves, "neighbourhoods": neighbourhoods}
     return render(request, "surveys/manage/enter.html", context)
@@ -338,7 +339,7 @@ def enter(request: HttpRequest, slug: str) -> HttpResponse:
 def _survey_for_managers(request: HttpRequest, slug: str) -> Survey:
     survey = access.get_survey_for_user(request.user, slug=slug)
     if not access.can_manage_survey(request.user, survey):
-        raise PermissionDenied(_("Only the force's administrators set up its surveys."))
+        raise PermissionDenied(_("The force's administrators and analysts set up its surveys."))
     return survey
 
 

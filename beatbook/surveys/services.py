@@ -8,12 +8,12 @@ writes are audited. `actor=None` is the command line or the public.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -22,10 +22,13 @@ from beatbook.accounts.models import User
 from beatbook.accounts.services import audit_record
 from beatbook.areas.models import Area, Level
 
-from . import access, protection, selectors, templates, translations
+from . import access, intake, protection, selectors, templates, translations
 from .importers.postcodes import normalise_postcode
+
+# The answer rules live beside the public form's fast path, which uses them too.
+from .intake import LANGUAGE_LIMIT, SCORING_COLUMNS
+from .intake import clean_answer as _clean_answer
 from .models import (
-    CONFIDENCE_ROLES,
     Channel,
     ConcernTheme,
     Invitation,
@@ -38,18 +41,6 @@ from .models import (
     Survey,
     Wave,
 )
-
-TEXT_ANSWER_LIMIT = 2000
-NUMBER_LIMIT = 1_000_000
-LANGUAGE_LIMIT = 12
-# Question role → the response's scoring column.
-SCORING_COLUMNS: dict[str, str] = {
-    **{str(role): f"q{position}" for position, role in enumerate(CONFIDENCE_ROLES, start=1)},
-    "age_band": "age_band",
-    "sex": "sex",
-    "ethnic_group": "ethnic_group",
-}
-
 
 # --- surveys, waves, questions ------------------------------------------------------------
 
@@ -179,44 +170,6 @@ def question_reword(
 
 
 # --- responses ------------------------------------------------------------------------------
-
-
-def _clean_answer(question: Question, version: QuestionVersion, value: Any) -> tuple[Any, str | None]:
-    """The stored form of one answer, or an error message. Blank answers are None."""
-    if value is None or (isinstance(value, str) and not value.strip()) or value == []:
-        return None, (_("Answer this question.") if question.required else None)
-    kind = question.kind
-    if kind in (QuestionKind.AGREE5, QuestionKind.SINGLE, QuestionKind.YES_NO):
-        allowed: Collection[str] = version.options
-        if kind == QuestionKind.AGREE5:
-            allowed = templates.AGREE5
-        elif kind == QuestionKind.YES_NO:
-            allowed = version.options or templates.YES_NO_LABELS
-        text = str(value).strip()
-        return (text, None) if text in allowed else (None, _("Choose one of the answers given."))
-    if kind == QuestionKind.MULTIPLE:
-        chosen = [part.strip() for part in value.split(";")] if isinstance(value, str) else list(value)
-        unknown = [str(item) for item in chosen if item not in version.options]
-        if unknown:
-            return None, _("Choose only from the answers given.")
-        return [key for key in version.options if key in chosen], None
-    if kind == QuestionKind.NUMBER:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            return None, _("Enter a whole number.")
-        if abs(number) > NUMBER_LIMIT:
-            return None, _("Enter a smaller number.")
-        return number, None
-    if kind == QuestionKind.WHERE:
-        try:
-            return normalise_postcode(str(value)), None
-        except ValueError:
-            return None, _("Enter a full UK postcode, such as LE1 1AA.")
-    text = str(value).strip()
-    if len(text) > TEXT_ANSWER_LIMIT:
-        return None, _("Answers must be %(limit)s characters or fewer.") % {"limit": TEXT_ANSWER_LIMIT}
-    return text, None
 
 
 def _location(
@@ -473,35 +426,6 @@ def invitations_create(
     return tokens
 
 
-def _sender_lock(sender: str) -> None:
-    """On PostgreSQL, serialise submissions from one address until the transaction ends, so a
-    burst sent in parallel is counted and compared as if sent one after another."""
-    if sender and connection.vendor == "postgresql":
-        key = int.from_bytes(bytes.fromhex(sender[:16]), "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-
-def _claim_invitation(*, survey: Survey, wave: Wave, token: str) -> Invitation:
-    """The unused invitation for `token`, locked until the transaction ends; ValidationError
-    when the token is unknown, for another survey or wave, or used. The lock (row lock on
-    PostgreSQL; SQLite's transactions here take the write lock at BEGIN) makes a second
-    submission racing with the same token wait, then find it used."""
-    hashed = protection.token_hash(token)
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("area__parent")
-        .filter(token_hash=hashed, survey=survey, wave=wave, used_at__isnull=True)
-        .first()
-    )
-    if invitation is not None:
-        return invitation
-    # Only a refused token costs this second lookup, to say why it was refused.
-    if Invitation.objects.filter(token_hash=hashed, survey=survey, wave=wave).exists():
-        raise ValidationError({"token": [_("This invitation code has already been used.")]})
-    raise ValidationError({"token": [_("This invitation code is not one we sent for this survey.")]})
-
-
 @transaction.atomic
 def response_submit(
     *,
@@ -510,62 +434,70 @@ def response_submit(
     answers: Mapping[str, Any],
     language: str,
     client_address: str,
-    lsoa: Area | None = None,
+    lsoa: Area | intake.Place | None = None,
     postcode: str | None = None,
     token: str | None = None,
     honeypot: str = "",
     now: dt.datetime | None = None,
     questions: Mapping[str, tuple[Question, QuestionVersion]] | None = None,
+    places: Mapping[int, intake.Place] | None = None,
 ) -> Response:
     """Record a response from the public form. Refuses (ValidationError) invalid answers and
     an unknown, used or other wave's invitation token; anything else is stored, counted or
     flagged for review ("honeypot", "rate", "duplicate"): see `protection`.
 
-    `questions` (the survey's current questions) may be passed by a caller that has already
-    read them, such as the form's view; `lsoa` is best given with its parent loaded."""
+    The form's view passes what `intake.survey_form` keeps per process: the current
+    `questions`, the chosen place as an `intake.Place` and the list's `places` (where an
+    invitation's area is looked up); anyone else may pass models and let them be read. At
+    most six statements: the token claim, the postcode, the sender's lock and counts, the
+    insert and the invitation's link (see `intake` for why they are raw SQL)."""
     now = now or timezone.now()
-    invitation: Invitation | None = None
+    place = intake.place_of_area(lsoa) if isinstance(lsoa, Area) else lsoa
+    claim: intake.Claim | None = None
     if token is not None and token.strip():
-        invitation = _claim_invitation(survey=survey, wave=wave, token=token)
-        if lsoa is None and not postcode and invitation.area is not None and invitation.area.level == Level.LSOA:
-            lsoa = invitation.area
-    values = _response_values(
+        claim = intake.claim_invitation(
+            survey_id=survey.pk, wave_id=wave.pk, token_hash=protection.token_hash(token), now=now
+        )
+        if place is None and not postcode and claim.area_id is not None:
+            invited_to = intake.place_of_id(claim.area_id, places or {})
+            if invited_to is not None and invited_to.level == Level.LSOA:
+                place = invited_to
+    values = intake.submission_values(
         survey=survey,
         wave=wave,
         answers=answers,
-        channel=Channel.ONLINE,
         language=language,
-        lsoa=lsoa,
+        place=place,
         postcode=postcode,
-        submitted_at=now,
-        questions=questions,
+        questions=selectors.current_questions(survey) if questions is None else questions,
     )
     sender = protection.address_hash(client_address)
-    answers_fingerprint = protection.fingerprint(
-        answers=values["answers"],
-        lsoa_id=values["lsoa"].pk if values["lsoa"] else None,
-        neighbourhood_id=values["neighbourhood"].pk if values["neighbourhood"] else None,
+    values["fingerprint"] = protection.fingerprint(
+        answers=values["answers"], lsoa_id=values["lsoa_id"], neighbourhood_id=values["neighbourhood_id"]
     )
-    _sender_lock(sender)
+    intake.sender_lock(sender)
     flags = protection.submission_flags(
         survey=survey,
         wave=wave,
         sender=sender,
-        answers_fingerprint=answers_fingerprint,
+        answers_fingerprint=values["fingerprint"],
         honeypot=honeypot,
         now=now,
-        invited=invitation is not None,
+        invited=claim is not None,
     )
-    response = Response.objects.create(
-        **values,
+    values.update(
         address_hash=sender,
-        fingerprint=answers_fingerprint,
+        submitted_at=now,
+        created_at=timezone.now(),
         status=ResponseStatus.FLAGGED if flags else ResponseStatus.COUNTED,
         flag_reason=",".join(flags),
     )
-    if invitation is not None:
-        # The row is locked and was unused when read, so this one update claims it.
-        Invitation.objects.filter(pk=invitation.pk).update(used_at=now, response=response)
+    response_id = intake.insert_response(values)
+    if claim is not None:
+        intake.link_invitation(invitation_id=claim.invitation_id, response_id=response_id)
+    response = Response(id=response_id, **values)
+    response._state.adding = False
+    response._state.db = connection.alias
     return response
 
 
@@ -693,31 +625,40 @@ def survey_translations_add(*, actor: User | None, survey: Survey) -> int:
 ENTRY_CHANNELS = (Channel.PAPER, Channel.PHONE)
 
 
-@transaction.atomic
-def response_enter(
+ENTRY_KEY_PREFIX = "entry:"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def _entry_values(
     *,
     actor: User,
     survey: Survey,
-    wave: Wave,
+    wave: Wave | None,
     answers: Mapping[str, Any],
     channel: str,
-    language: str = "en",
-    postcode: str | None = None,
-    neighbourhood: Area | None = None,
-) -> Response:
-    """A paper or phone response typed in by staff, validated like `response_record`, for a
-    respondent living where the actor may enter responses (`access.entry_neighbourhoods`).
-
-    Where they live is a postcode or, when the form gave none, a neighbourhood alone: a paper
-    form handed in at a beat surgery often says only that. A neighbourhood is enough for
-    scoring, which reads neighbourhoods; `response_record` takes only an LSOA or a postcode.
-    """
+    language: str,
+    postcode: str | None,
+    neighbourhood: Area | None,
+    form_token: str,
+) -> dict[str, Any]:
+    """The columns of an entered response, or ValidationError naming every bad field at once."""
     if not access.can_enter_responses(actor):
         raise PermissionDenied
     allowed = access.entry_neighbourhoods(actor, survey)
     errors: dict[str, list[str]] = {}
+    if wave is None:
+        errors["wave"] = [_("Choose the wave the response was given in.")]
     if channel not in ENTRY_CHANNELS:
         errors["channel"] = [_("Choose paper or phone.")]
+    if all(_blank(value) for value in answers.values()):
+        errors["answers"] = [_("Enter at least one answer.")]
+    if form_token and Response.objects.filter(survey=survey, import_key=ENTRY_KEY_PREFIX + form_token).exists():
+        errors["form_token"] = [
+            _("This form was sent twice. The response was saved the first time and has not been saved again.")
+        ]
     if neighbourhood is not None and not allowed.filter(pk=neighbourhood.pk).exists():
         errors["neighbourhood"] = [_("Choose a neighbourhood you enter responses for.")]
     postcode = (postcode or "").strip() or None
@@ -733,12 +674,17 @@ def response_enter(
             errors["postcode"] = [_("This postcode is outside the area you enter responses for.")]
         elif place is not None and neighbourhood is not None and place.parent_id != neighbourhood.pk:
             errors["postcode"] = [_("The postcode is not in the neighbourhood chosen.")]
+    # Without a wave the answers are still checked (against the survey's current questions,
+    # as for any wave), so every mistake on the page is named in one go.
+    checked_wave = wave or survey.waves.order_by("-opens_on").first()
+    if checked_wave is None:
+        raise ValidationError(errors)
     try:
         values = _response_values(
             survey=survey,
-            wave=wave,
+            wave=checked_wave,
             answers=answers,
-            channel=channel,
+            channel=channel if channel in ENTRY_CHANNELS else Channel.PAPER,
             language=language,
             lsoa=None,
             postcode=postcode,
@@ -751,7 +697,84 @@ def response_enter(
         raise ValidationError(errors)
     if values["neighbourhood"] is None:
         values["neighbourhood"] = neighbourhood
-    response = Response.objects.create(**values)
+    return values
+
+
+def response_enter_check(
+    *,
+    actor: User,
+    survey: Survey,
+    wave: Wave | None,
+    answers: Mapping[str, Any],
+    channel: str,
+    language: str = "en",
+    postcode: str | None = None,
+    neighbourhood: Area | None = None,
+    form_token: str = "",
+) -> None:
+    """Check an entry as `response_enter` would, writing nothing: a page whose own fields are
+    wrong still names every wrong answer in the same round."""
+    _entry_values(
+        actor=actor,
+        survey=survey,
+        wave=wave,
+        answers=answers,
+        channel=channel,
+        language=language,
+        postcode=postcode,
+        neighbourhood=neighbourhood,
+        form_token=form_token,
+    )
+
+
+@transaction.atomic
+def response_enter(
+    *,
+    actor: User,
+    survey: Survey,
+    wave: Wave,
+    answers: Mapping[str, Any],
+    channel: str,
+    language: str = "en",
+    postcode: str | None = None,
+    neighbourhood: Area | None = None,
+    form_token: str = "",
+) -> Response:
+    """A paper or phone response typed in by staff, validated like `response_record`, for a
+    respondent living where the actor may enter responses (`access.entry_neighbourhoods`).
+    A response with no answer at all is refused.
+
+    Where they live is a postcode or, when the form gave none, a neighbourhood alone: a paper
+    form handed in at a beat surgery often says only that. A neighbourhood is enough for
+    scoring, which reads neighbourhoods; `response_record` takes only an LSOA or a postcode.
+
+    `form_token` is the entry form's one-time token: kept as the response's import key, so
+    the same form sent again (a double click, a resend) is refused, not saved twice; the
+    unique (survey, import key) constraint settles two sent at the same moment.
+    """
+    values = _entry_values(
+        actor=actor,
+        survey=survey,
+        wave=wave,
+        answers=answers,
+        channel=channel,
+        language=language,
+        postcode=postcode,
+        neighbourhood=neighbourhood,
+        form_token=form_token,
+    )
+    import_key = ENTRY_KEY_PREFIX + form_token if form_token else ""
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(import_key=import_key, **values)
+    except IntegrityError:
+        raise ValidationError(
+            {
+                "form_token": [
+                    _("This form was sent twice. The response was saved the first time and has not been saved again.")
+                ]
+            }
+        ) from None
     audit_record(
         actor=actor,
         action="survey.response_record",

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from beatbook.areas.models import Area, Level
 
 from . import access, dashboard_selectors, exports, themes
-from .models import Survey, Wave
+from .models import ResponseStatus, Survey, Wave
 
 LEVEL_ORDER = Case(
     When(level=Level.FORCE, then=Value(0)),
@@ -60,7 +60,21 @@ def _wave(request: HttpRequest, waves: list[Wave], errors: list[tuple[str, str]]
     return wave
 
 
+def _menu(user: Any, survey: Survey) -> dict[str, Any]:
+    """What the survey's task links (`manage/_menu.html`) offer this user, and how many
+    responses wait for review among those they may read."""
+    can_read = access.can_read_responses(user)
+    flagged = access.responses_for_user(user, survey).filter(status=ResponseStatus.FLAGGED).count() if can_read else 0
+    return {
+        "can_read": can_read,
+        "can_enter": access.can_enter_responses(user),
+        "can_manage": access.can_manage_survey(user, survey),
+        "flagged_count": flagged,
+    }
+
+
 def _base(
+    user: Any,
     survey: Survey,
     areas: list[Area],
     area: Area | None,
@@ -79,6 +93,7 @@ def _base(
         "wave": wave,
         "page": page,
         "min_responses": survey.min_responses,
+        **_menu(user, survey),
     }
 
 
@@ -106,7 +121,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     figure = trend[index.wave_index(wave)] if wave is not None else None
     compared = dashboard_selectors.comparison_areas(area)
     context = {
-        **_base(survey, areas, area, index.waves, wave, "dashboard", errors),
+        **_base(request.user, survey, areas, area, index.waves, wave, "dashboard", errors),
         "trend": trend,
         "figure": figure,
         "questions": dashboard_selectors.question_lines(survey, figure) if figure else [],
@@ -142,7 +157,7 @@ def _map_data(
 def survey_map(request: HttpRequest, slug: str) -> HttpResponse:
     survey, areas, waves, wave, survey_map, errors = _map_data(request, slug)
     context = {
-        **_base(survey, areas, None, waves, wave, "map", errors),
+        **_base(request.user, survey, areas, None, waves, wave, "map", errors),
         "map": survey_map,
         "map_tile_url": settings.MAP_TILE_URL,
         "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -168,7 +183,7 @@ def representation(request: HttpRequest, slug: str) -> HttpResponse:
     waves = list(survey.waves.order_by("opens_on", "code"))
     wave = _wave(request, waves, errors)
     context = {
-        **_base(survey, areas, area, waves, wave, "representation", errors),
+        **_base(request.user, survey, areas, area, waves, wave, "representation", errors),
         "view": dashboard_selectors.representation_for(survey, area, wave) if wave else None,
     }
     return render(request, "surveys/staff/representation.html", context)
@@ -183,16 +198,27 @@ def concerns(request: HttpRequest, slug: str) -> HttpResponse:
     waves = list(survey.waves.order_by("opens_on", "code"))
     wave = _wave(request, waves, errors)
     redacted = access.quotes_redacted(request.user)
+    # Above the user's own scope (their NPA, the force) the words come from neighbourhoods
+    # they do not work in: the themes are counted, nothing is quoted.
+    quoted = access.quotes_allowed(request.user, area)
     counted = dashboard_selectors.counted_responses(survey, wave, area) if wave else 0
     # What a handful of people wrote could identify them: below the threshold that hides
     # scores, their words are not shown either.
     shown = counted >= survey.min_responses
+    found = (
+        themes.top_themes(
+            survey=survey, wave=wave, area=area, redacted=redacted, quotes=themes.QUOTES_PER_THEME if quoted else 0
+        )
+        if wave and shown
+        else []
+    )
     context = {
-        **_base(survey, areas, area, waves, wave, "concerns", errors),
+        **_base(request.user, survey, areas, area, waves, wave, "concerns", errors),
         "redacted": redacted,
+        "quoted": quoted,
         "counted": counted,
         "shown": shown,
-        "themes": themes.top_themes(survey=survey, wave=wave, area=area, redacted=redacted) if wave and shown else [],
+        "themes": found,
     }
     return render(request, "surveys/staff/concerns.html", context)
 

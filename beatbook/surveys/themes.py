@@ -119,6 +119,8 @@ NOT_NAME_WORDS = (
     "the|a|an|on|in|at|by|of|to|up|down|near|my|our|their|his|her|and|or|from|into|onto|outside|behind|along|"
     "round|around|every|each|all|some|cars?|kids|people|men|women|youths?|times|days|weeks|years|minutes|hours"
 )
+NAME_WORD = r"[A-Z][a-z]+(?:['\u2019-][A-Za-z]+)?"
+TITLES = r"mr|mrs|ms|miss|mx|dr|pcso|pc|sgt|sergeant|insp|inspector|det|detective|cllr|councillor"
 REDACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE),
     re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE),
@@ -128,15 +130,19 @@ REDACTIONS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2}\b", re.IGNORECASE),
     # Vehicle registrations in the current format ("AB12 CDE").
     re.compile(r"\b[a-z]{2}\d{2}\s?[a-z]{3}\b", re.IGNORECASE),
-    # A house number and street ("12 Acacia Avenue", "12a, Mill Lane").
+    # A house number and street ("12 Acacia Avenue", "12a, Mill Lane", "22 the Crescent").
     re.compile(
-        rf"\b\d{{1,4}}[a-z]?,?\s+(?:(?!(?:{NOT_NAME_WORDS})\b)[a-z'\u2019-]+\s+){{1,3}}(?:{STREET_SUFFIXES})\b",
+        rf"\b\d{{1,4}}[a-z]?,?\s+(?:the\s+)?(?:(?!(?:{NOT_NAME_WORDS})\b)[a-z'\u2019-]+\s+){{0,3}}"
+        rf"(?:{STREET_SUFFIXES})\b",
         re.IGNORECASE,
     ),
+    # A named street without a number ("Elm St", "Mill Lane", "St Mary's Road"): the name is
+    # capitalised, so "the main road" stays.
+    re.compile(rf"\b(?:(?:St\.?\s+)?{NAME_WORD}\s+){{1,3}}(?i:{STREET_SUFFIXES})\b"),
     # "number 4", "flat 3b", "no. 12".
     re.compile(r"\b(?:number|no\.?|flat|apartment|apt\.?|house)\s*\d{1,4}[a-z]?\b", re.IGNORECASE),
-    # A title and a name ("Mrs Patel", "Dr. Jones").
-    re.compile(r"\b(?i:mr|mrs|ms|miss|mx|dr)\.?\s+[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?"),
+    # A title and a name ("Mrs Patel", "Dr. Jones", "PC Smith", "PCSO Ali Khan").
+    re.compile(rf"\b(?i:{TITLES})\.?\s+{NAME_WORD}(?:\s+{NAME_WORD})?"),
 )
 # Words that do not continue a name given in lower case ("my name is sam and ...").
 NOT_SURNAME_WORDS = "and|i|i'm|im|from|at|in|of|on|the|but|or|with|who|here|there|is|was|we|my"
@@ -147,19 +153,92 @@ SELF_NAMED = re.compile(
     re.IGNORECASE,
 )
 NAMED_PERSON = re.compile(r"\b(named|called)\s+([A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+)?)")
+# A run of capitalised words ("Gary Jones"), and what may come before a sentence's first word.
+NAME_RUN = re.compile(rf"{NAME_WORD}(?:[ \t]+{NAME_WORD})*")
+SENTENCE_END = re.compile(r"(?:^|[.!?:;\n])[\s\"'\u2018\u201c(]*$")
+
+
+# Capitalised words that name no one: days, months, the police and other institutions. A
+# capitalised word not listed is taken for a name (or a place), and removed.
+def _word_set(*lines: str) -> frozenset[str]:
+    return frozenset(" ".join(lines).split())
+
+
+COMMON_CAPITALISED = _word_set(
+    "monday tuesday wednesday thursday friday saturday sunday",
+    "january february march april may june july august september october november december",
+    "police council government christmas easter halloween bonfire ramadan eid diwali covid",
+    "england english britain british uk wales welsh scotland scottish ireland irish",
+    "god asb cctv nhs ok okay",
+)
+# Words that open a sentence without being a name ("The Smiths…" keeps "The").
+SENTENCE_OPENERS = _word_set(
+    "the a an this that these those there their they we our my i it its he she his her you your",
+    "some many most all any every no not too more less lots lack please why what when where how who",
+    "if in on at by for from of to with without since after before during near outside around",
+)
+# After a sentence's first word, these say the word was a person: "Mohammed on Elm St …". Words
+# naming a problem ("Noise from …", "Parking on …", "Drugs at …") are read as problems.
+PERSON_CONTEXT = re.compile(r"^[ \t]+(?:on|at|from)[ \t]+(?:\[|[A-Z])")
+PROBLEM_WORDS = _word_set(
+    "noise litter rubbish speed traffic crime violence graffiti vandalism theft burglary drink alcohol",
+    "weed cannabis fly fireworks nuisance trouble antisocial anti asb dog dogs",
+)
+
+
+def _is_sentence_start(text: str, position: int) -> bool:
+    return SENTENCE_END.search(text[:position]) is not None
+
+
+def _placed_person(word: str, after: str) -> bool:
+    lowered = word.lower()
+    if lowered in PROBLEM_WORDS or lowered.endswith(("ing", "s")):
+        return False
+    return PERSON_CONTEXT.match(after) is not None
+
+
+def _names_removed(text: str) -> str:
+    """Capitalised runs not at the start of a sentence, bar the common words above. At the
+    start a capital says nothing, so the first word goes only when a name follows it ("Gary
+    Jones is …") or it is placed like a person ("Mohammed on Elm St …")."""
+    pieces: list[str] = []
+    last = 0
+    for match in NAME_RUN.finditer(text):
+        run = match.group(0)
+        words = run.split()
+        start = match.start()
+        if _is_sentence_start(text, start):
+            first, rest = words[0], words[1:]
+            names = [word for word in rest if word.lower() not in COMMON_CAPITALISED]
+            if first.lower() in SENTENCE_OPENERS or first.lower() in COMMON_CAPITALISED:
+                if not names:
+                    continue
+                # Keep the opener ("The"), remove what follows it.
+                start += run.index(rest[0], len(first))
+            elif not (names or _placed_person(first, text[match.end() :])):
+                continue
+        elif all(word.lower() in COMMON_CAPITALISED for word in words):
+            continue
+        pieces += [text[last:start], REMOVED]
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def redact(text: str) -> str:
     """`text` with personal details replaced by "[removed]": email addresses, web addresses,
-    phone numbers, postcodes, vehicle registrations, house numbers with their street, titled
-    names and names people give ("my name is …", "a man called …"). Errs towards removing:
-    a quote partners read should not identify anyone."""
+    phone numbers, postcodes, vehicle registrations, house numbers and named streets, titled
+    names, names people give ("my name is …", "a man called …") and any other capitalised
+    name. Errs towards removing: a quote partners read should not identify anyone; days,
+    months and the police stay, so the quote still says what the problem is."""
     result = text
     for pattern in REDACTIONS:
         result = pattern.sub(REMOVED, result)
     result = SELF_NAMED.sub(lambda match: f"{match.group(1)} {REMOVED}", result)
     result = NAMED_PERSON.sub(lambda match: f"{match.group(1)} {REMOVED}", result)
-    return result
+    result = _names_removed(result)
+    # Neighbouring removals read as one.
+    return re.sub(rf"{re.escape(REMOVED)}(?:\s+{re.escape(REMOVED)})+", REMOVED, result)
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -19,6 +19,12 @@ in the police (a lower latent score), so the raw average overstates confidence a
 weighted estimate comes out lower. The answer on each question is an ordered-logit draw from
 that latent score, with a little "don't know" and "prefer not to say". A third of respondents
 write a main concern, in the words residents use.
+
+So that the pages have something to show beside the survey, `load_survey` also adds a
+benchmark series that is made up and named so ("Synthetic regional survey (demo)") through
+the insight services, and submits a small burst of repeated answers and one form-filler
+(the hidden honeypot field filled in) through the public path's `services.response_submit`,
+so the review queue holds a few flagged responses. Nothing is read from outside the project.
 """
 
 from __future__ import annotations
@@ -29,13 +35,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from django.utils import timezone
 
 from beatbook.accounts.models import User
-from beatbook.areas.models import Area
+from beatbook.areas.models import Area, Level
 from beatbook.core.imports import ImportReport
+from beatbook.insight.models import AreaKind, BenchmarkSource
+from beatbook.insight.services import PointData, SeriesData, benchmark_series_save
 from beatbook.surveys import services, templates
 from beatbook.surveys.importers.responses import import_survey_responses
-from beatbook.surveys.models import Survey
+from beatbook.surveys.models import Response, Survey, Wave
 from beatbook.surveys.selectors import age_band_shares, ethnic_group_index, sex_index
 
 from .geography import FORCE_NAME, Geography
@@ -321,4 +330,111 @@ def load_survey(demo: DemoSurvey, *, force: Area, folder: Path, actor: User | No
             closes_on=wave.closes_on,
         )
     path = write_survey_csv(demo, folder / "survey-responses.csv")
-    return import_survey_responses(path, survey=survey, commit=True)
+    report = import_survey_responses(path, survey=survey, commit=True)
+    load_synthetic_benchmark(demo.waves)
+    submit_flagged_responses(survey)
+    return report
+
+
+# --- what the pages show beside the survey ---------------------------------------------------
+
+BENCHMARK = SeriesData(
+    source=BenchmarkSource.SYNTHETIC,
+    measure="Synthetic regional survey (demo)",
+    area_name="Demo region (synthetic)",
+    area_kind=AreaKind.REGION,
+    name="Synthetic regional survey (demo): made-up share agreeing the local police do a good job",
+)
+BENCHMARK_LEVEL = 0.58
+BENCHMARK_DRIFT = -0.004  # a slow fall each quarter, so the direction of change can be read
+BENCHMARK_SPREAD = 0.012
+BENCHMARK_RESPONDENTS = 1800
+
+
+def _quarter_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    ends: list[dt.date] = []
+    year, month = first.year, ((first.month - 1) // 3 + 1) * 3
+    while True:
+        following = dt.date(year + (month == 12), month % 12 + 1, 1)
+        end = following - dt.timedelta(days=1)
+        if end > last:
+            return ends
+        ends.append(end)
+        year, month = following.year, following.month + 2
+
+
+def synthetic_benchmark_points(waves: list[DemoWave], *, seed: int = 7) -> list[PointData]:
+    """Quarterly points across the demo's waves: a level, a slow drift and a little noise,
+    with a 95% interval from the number of respondents. Invented for the demo: no published
+    figure is copied or imitated."""
+    rng = np.random.default_rng(seed)
+    points = []
+    for position, end in enumerate(_quarter_ends(waves[0].opens_on, waves[-1].closes_on)):
+        value = BENCHMARK_LEVEL + BENCHMARK_DRIFT * position + float(rng.normal(0, BENCHMARK_SPREAD))
+        error = (value * (1 - value) / BENCHMARK_RESPONDENTS) ** 0.5
+        points.append(
+            PointData(
+                period_end=end,
+                value=round(value, 4),
+                standard_error=round(error, 4),
+                low=round(value - 1.96 * error, 4),
+                high=round(value + 1.96 * error, 4),
+                n=BENCHMARK_RESPONDENTS,
+            )
+        )
+    return points
+
+
+def load_synthetic_benchmark(waves: list[DemoWave]) -> int:
+    """Save the synthetic series; the number of points stored."""
+    points = synthetic_benchmark_points(waves)
+    benchmark_series_save(series=BENCHMARK, points=points)
+    return len(points)
+
+
+# Documentation addresses (RFC 5737): no real sender is named.
+BURST_ADDRESS = "198.51.100.23"
+FORM_FILLER_ADDRESS = "203.0.113.99"
+BURST_SIZE = 4
+
+
+def submit_flagged_responses(survey: Survey) -> list[Response]:
+    """A small burst of the same answers from one address, and one submission with the
+    hidden field filled in, through the public form's service: the protection rules flag
+    all but the first of the burst, and the form-filler, for review."""
+    wave: Wave | None = survey.waves.filter(opens_on__lte=timezone.localdate()).order_by("-opens_on").first()
+    lsoa = (
+        Area.objects.filter(level=Level.LSOA, force=survey.force, parent__level=Level.NEIGHBOURHOOD)
+        .order_by("code")
+        .first()
+    )
+    if wave is None or lsoa is None:
+        return []
+    closes = timezone.make_aware(dt.datetime.combine(wave.closes_on, dt.time(12)))
+    start = min(timezone.now(), closes) - dt.timedelta(hours=2)
+    answers = dict.fromkeys(CONFIDENCE_KEYS, "agree")
+    submitted = [
+        services.response_submit(
+            survey=survey,
+            wave=wave,
+            answers=answers,
+            language="en",
+            client_address=BURST_ADDRESS,
+            lsoa=lsoa,
+            now=start + dt.timedelta(minutes=position),
+        )
+        for position in range(BURST_SIZE)
+    ]
+    submitted.append(
+        services.response_submit(
+            survey=survey,
+            wave=wave,
+            answers={**answers, CONFIDENCE_KEYS[0]: "strongly-disagree"},
+            language="en",
+            client_address=FORM_FILLER_ADDRESS,
+            lsoa=lsoa,
+            honeypot="http://spam.invalid/",
+            now=start + dt.timedelta(minutes=30),
+        )
+    )
+    return submitted

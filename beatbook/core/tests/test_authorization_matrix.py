@@ -251,7 +251,8 @@ def survey_area(attr: str) -> Build:
 SURVEY_RESULTS = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, DENY)
 # Individual responses: commanders (their NPA), analysts and administrators.
 RESPONSE_READERS = expect(LOGIN, DENY, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY)
-SURVEY_ADMIN = expect(LOGIN, DENY, DENY, DENY, DENY, DENY, ALLOW, DENY)
+# Setting a survey up (its theme taxonomy): analysts and administrators of the force.
+SURVEY_ADMIN = expect(LOGIN, DENY, DENY, DENY, ALLOW, DENY, ALLOW, DENY)
 
 
 def survey_area_cases() -> list[Case]:

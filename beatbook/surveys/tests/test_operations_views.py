@@ -22,6 +22,7 @@ from beatbook.accounts.services import user_create
 from beatbook.areas.models import Area, CensusCount, CensusTopic, Level
 from beatbook.surveys import selectors, services
 from beatbook.surveys.models import ConcernTheme, Postcode, Response, ResponseStatus, Survey, Wave
+from beatbook.surveys.operations_forms import new_entry_token
 from beatbook.surveys.tests.survey_fixtures import confidence
 
 pytestmark = [pytest.mark.django_db]
@@ -157,13 +158,26 @@ def test_entry_is_for_officers_commanders_and_admins(
 
 @pytest.mark.parametrize("persona", ["anonymous", "admin", "analyst", "commander", "officer_a", "officer_b", "partner"])
 @pytest.mark.parametrize("page", ["themes", "theme_add", "theme_edit"])
-def test_themes_are_for_administrators_only(users: Any, login_as: Any, survey: Survey, persona: str, page: str) -> None:
+def test_themes_are_for_administrators_and_analysts(
+    users: Any, login_as: Any, survey: Survey, persona: str, page: str
+) -> None:
     address = url(page, theme="drugs") if page == "theme_edit" else url(page)
     got = client_for(login_as, users, persona).get(address)
     if persona == "anonymous":
         assert_login_redirect(got)
     else:
-        assert got.status_code == (200 if persona == "admin" else 403)
+        assert got.status_code == (200 if persona in ("admin", "analyst") else 403)
+
+
+def test_an_analyst_changes_the_taxonomy(users: Any, login_as: Any, survey: Survey) -> None:
+    client = client_for(login_as, users, "analyst")
+    got = client.post(
+        url("theme_edit", theme="drugs"),
+        {"name": "Drugs and dealing", "keywords": "drug*\nweed", "position": "3", "active": "on"},
+    )
+    assert got.status_code == 302
+    saved = ConcernTheme.objects.get(force=survey.force, slug="drugs")
+    assert saved.name == "Drugs and dealing" and saved.keywords.splitlines() == ["drug*", "weed"]
 
 
 def test_a_survey_of_another_force_is_not_found(users: Any, login_as: Any, survey: Survey) -> None:
@@ -326,7 +340,15 @@ GOOD_ANSWERS = {
 
 
 def entry(wave: Wave, **extra: str) -> dict[str, str]:
-    return {"wave": str(wave.pk), "channel": "paper", "language": "en", **GOOD_ANSWERS, **extra}
+    """A filled-in entry form as the page sends it, with a fresh one-time token."""
+    return {
+        "wave": str(wave.pk),
+        "channel": "paper",
+        "language": "en",
+        "form_token": new_entry_token(),
+        **GOOD_ANSWERS,
+        **extra,
+    }
 
 
 def test_entering_a_paper_response_saves_it_and_remembers_wave_and_channel(
@@ -441,7 +463,8 @@ def test_a_missing_channel_is_named_with_the_other_errors(
     client = client_for(login_as, users, "admin")
     data = entry(wave, neighbourhood=str(area_tree.nbhd_b.pk), channel="", **{"age-band": "200"})
     html = client.post(url("enter"), data).content.decode()
-    assert '<a href="#channel">Choose paper or phone.</a>' in html
+    assert '<a href="#channel">Choose whether the response came on paper or by phone.</a>' in html
+    assert html.count('href="#channel"') == 1  # the service's own message is not repeated
     assert '<a href="#q-age-band">Choose one of the answers given.</a>' in html
     assert html.index('href="#channel"') < html.index('href="#q-age-band"')
     assert Response.objects.count() == 0
@@ -515,7 +538,7 @@ def test_the_entry_service_checks_who_enters_and_how(
         services.response_enter(
             actor=users.commander, survey=survey, wave=wave, answers={}, channel="online", postcode=POSTCODE_B
         )
-    assert set(refused.value.message_dict) == {"channel", "postcode"}
+    assert set(refused.value.message_dict) == {"channel", "postcode", "answers"}
     with pytest.raises(ValidationError) as mismatch:
         services.response_enter(
             actor=users.commander,
@@ -526,5 +549,133 @@ def test_the_entry_service_checks_who_enters_and_how(
             postcode=POSTCODE_A,
             neighbourhood=area_tree.nbhd_c,
         )
-    assert mismatch.value.message_dict == {"postcode": ["The postcode is not in the neighbourhood chosen."]}
+    assert mismatch.value.message_dict == {
+        "postcode": ["The postcode is not in the neighbourhood chosen."],
+        "answers": ["Enter at least one answer."],
+    }
     assert Response.objects.count() == 0
+
+
+# --- review findings: empty entries, sending twice, errors in one round, the task links ----------
+
+
+def test_an_entry_with_no_answers_is_refused_on_the_page(
+    area_tree: Any, users: Any, login_as: Any, survey: Survey, wave: Wave
+) -> None:
+    client = client_for(login_as, users, "officer_a")
+    blank = dict.fromkeys(GOOD_ANSWERS, "")
+    got = client.post(url("enter"), entry(wave, neighbourhood=str(area_tree.nbhd_a.pk), **blank))
+    html = got.content.decode()
+    assert got.status_code == 200 and Response.objects.count() == 0
+    assert '<a href="#q-understand-issues">Enter at least one answer.</a>' in html
+    with pytest.raises(ValidationError) as refused:
+        services.response_enter(
+            actor=users.officer_a,
+            survey=survey,
+            wave=wave,
+            answers=blank,
+            channel="paper",
+            neighbourhood=area_tree.nbhd_a,
+        )
+    assert refused.value.message_dict == {"answers": ["Enter at least one answer."]}
+
+
+def test_the_same_form_sent_twice_saves_one_response(
+    area_tree: Any, users: Any, login_as: Any, survey: Survey, wave: Wave
+) -> None:
+    client = client_for(login_as, users, "officer_a")
+    page = client.get(url("enter")).content.decode()
+    assert 'data-prevent-double-click="true"' in page
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token
+    data = entry(wave, neighbourhood=str(area_tree.nbhd_a.pk), form_token=token.group(1))
+    assert client.post(url("enter"), data).status_code == 302
+    again = client.post(url("enter"), data)
+    html = again.content.decode()
+    assert again.status_code == 200 and Response.objects.count() == 1
+    assert (
+        '<a href="#submit">This form was sent twice. The response was saved the first time and has not been '
+        "saved again.</a>" in html
+    )
+    # The page sent back offers a new token, so the next response can be entered from it.
+    fresh = re.search(r'name="form_token" value="([^"]+)"', html)
+    assert fresh and fresh.group(1) != token.group(1)
+    # The service refuses the same token too, whoever calls it.
+    nonce = token.group(1).split(":")[0]
+    with pytest.raises(ValidationError) as refused:
+        services.response_enter(
+            actor=users.officer_a,
+            survey=survey,
+            wave=wave,
+            answers=GOOD_ANSWERS,
+            channel="paper",
+            neighbourhood=area_tree.nbhd_a,
+            form_token=nonce,
+        )
+    assert set(refused.value.message_dict) == {"form_token"}
+
+
+@pytest.mark.parametrize("token", ["", "made-up", "abc:def:ghi"])
+def test_a_missing_or_altered_token_is_refused(
+    area_tree: Any, users: Any, login_as: Any, survey: Survey, wave: Wave, token: str
+) -> None:
+    client = client_for(login_as, users, "officer_a")
+    html = client.post(url("enter"), entry(wave, neighbourhood=str(area_tree.nbhd_a.pk), form_token=token)).content
+    assert b"This form is out of date or was not sent from this page." in html
+    assert Response.objects.count() == 0
+
+
+def test_every_entry_error_shows_in_one_round(
+    area_tree: Any, users: Any, login_as: Any, survey: Survey, wave: Wave, postcodes: None
+) -> None:
+    client = client_for(login_as, users, "officer_a")
+    data = entry(wave, channel="pigeon", language="xx", postcode=POSTCODE_A, **{"feel-safe": "very-safe"})
+    data["wave"] = "999999"
+    html = client.post(url("enter"), data).content.decode()
+    assert '<a href="#wave">Choose the wave the response was given in.</a>' in html
+    assert '<a href="#channel">Choose whether the response came on paper or by phone.</a>' in html
+    assert '<a href="#language">Choose the language the respondent answered in.</a>' in html
+    # The answers are checked in the same round, not after the lists are put right.
+    assert '<a href="#q-feel-safe">Choose one of the answers given.</a>' in html
+    assert 'id="q-feel-safe-error"' in html
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("persona", "read", "enter", "manage"),
+    [
+        ("officer_a", False, True, False),
+        ("commander", True, True, False),
+        ("analyst", True, False, True),
+        ("admin", True, True, True),
+        ("partner", False, False, False),
+    ],
+)
+def test_results_pages_link_to_the_tasks_each_user_may_do(
+    area_tree: Any,
+    users: Any,
+    login_as: Any,
+    survey: Survey,
+    wave: Wave,
+    persona: str,
+    read: bool,
+    enter: bool,
+    manage: bool,
+) -> None:
+    record(survey, wave, area_tree.lsoa_a, 4, 4, 4, 4, 4)
+    held = record(survey, wave, area_tree.lsoa_a, 1, 1, 1, 1, 1)
+    Response.objects.filter(pk=held.pk).update(status=ResponseStatus.FLAGGED)
+    other = record(survey, wave, area_tree.lsoa_b, 1, 1, 1, 1, 1)
+    Response.objects.filter(pk=other.pk).update(status=ResponseStatus.FLAGGED)
+    client = client_for(login_as, users, persona)
+    html = client.get(reverse("surveys:dashboard", kwargs={"slug": SLUG})).content.decode()
+    assert (f'href="{url("responses")}?status=flagged"' in html) is read
+    assert (f'href="{url("enter")}"' in html) is enter
+    assert ("Enter a paper or phone response" in html) is enter
+    assert (f'href="{url("themes")}"' in html) is manage
+    if read:
+        # The count is of the flagged responses this reader may open: the commander's NPA
+        # (North) holds one, the force two.
+        expected = 1 if persona == "commander" else 2
+        count = re.search(r'id="flagged-count">(\d+) waiting for review<', html)
+        assert count and int(count.group(1)) == expected

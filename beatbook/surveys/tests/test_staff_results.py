@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from beatbook.areas.models import Area, CensusCount, CensusTopic
 from beatbook.insight.models import AreaKind, BenchmarkPoint, BenchmarkSeries, BenchmarkSource
-from beatbook.surveys import selectors, services
+from beatbook.surveys import dashboard_selectors, selectors, services
 from beatbook.surveys.models import Response, ResponseStatus, Survey, Wave
 from beatbook.surveys.scoring import Level, ScoreRow, ScoringSettings, representation
 from beatbook.surveys.themes import redact
@@ -231,7 +231,7 @@ def test_dashboard_figures_equal_survey_scores(client: Any, users: Any, login_as
     assert npa.weighted is not None and force.weighted is not None
     assert _pct(npa.weighted.value) in compared and _pct(force.weighted.value) in compared
     # The chart is an image with a text alternative naming each wave's figure.
-    assert 'role="img"' in html and 'aria-labelledby="trend-chart-title trend-chart-desc"' in html
+    assert 'role="img"' in html and 'aria-labelledby="trend-chart-title"' in html
     description = re.search(r'<desc id="trend-chart-desc">(.*?)</desc>', html, re.S).group(1)  # type: ignore[union-attr]
     assert _pct(may.weighted.value) in description  # type: ignore[union-attr]
 
@@ -471,3 +471,101 @@ def test_pages_work_for_a_survey_without_answers(
     for fmt in ("csv", "xlsx"):
         assert client.get(reverse("surveys:download", kwargs={"slug": "empty", "fmt": fmt})).status_code == 200
     assert client.get(reverse("surveys:list")).status_code == 200
+
+
+# --- review findings: quotes stay inside the user's area, cached scores, the chart ---------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "code", "quoted"),
+    [
+        ("officer_a", "NB-A", True),
+        ("officer_a", "NPA-N", False),
+        ("officer_a", "TESTSHIRE", False),
+        ("officer_b", "TESTSHIRE", False),
+        ("commander", "NPA-N", True),
+        ("commander", "TESTSHIRE", False),
+        ("partner", "TESTSHIRE", False),
+        ("analyst", "TESTSHIRE", True),
+    ],
+)
+def test_quotes_only_inside_the_users_own_area(
+    client: Any, users: Any, login_as: Any, survey: Survey, persona: str, code: str, quoted: bool
+) -> None:
+    login_as(client, getattr(users, persona))
+    response = _get(client, "concerns", f"?area={code}&wave=2026-05")
+    html = response.content.decode()
+    assert response.status_code == 200
+    # The themes are counted either way; the words only where the user works.
+    assert 'id="themes-table"' in html
+    assert any(entry.count for entry in response.context["themes"])
+    quotes = [quote for entry in response.context["themes"] for quote in entry.quotes]
+    assert bool(quotes) is quoted
+    assert ("900123" in html or redact(PHONE_CONCERN) in html) is quoted
+    assert ('id="quotes-withheld"' in html) is not quoted
+
+
+def test_scores_are_cached_until_a_response_changes_them(survey: Survey, area_tree: Any, users: Any) -> None:
+    first = dashboard_selectors.score_index(survey)
+    before = first.figure(Level.NEIGHBOURHOOD, "NB-A", 1)
+    with CaptureQueriesContext(connection) as cached:
+        again = dashboard_selectors.score_index(survey)
+    with CaptureQueriesContext(connection) as scored:
+        dashboard_selectors._score_index(survey)
+    assert len(cached.captured_queries) < len(scored.captured_queries)
+    assert again.figure(Level.NEIGHBOURHOOD, "NB-A", 1).responses == before.responses
+    # A new counted response in Abbeyfield in November changes the figures at once.
+    november = Wave.objects.get(survey=survey, code="2026-11")
+    _answer(survey, november, area_tree.lsoa_a, (5, 5, 5, 5, 5), "60-74")
+    after = dashboard_selectors.score_index(survey).figure(Level.NEIGHBOURHOOD, "NB-A", 1)
+    assert after.responses == (before.responses or 0) + 1
+    assert after.unweighted != before.unweighted
+    # So does a review that counts a held response (May, Abbeyfield).
+    may_before = dashboard_selectors.score_index(survey).figure(Level.NEIGHBOURHOOD, "NB-A", 0)
+    held = Response.objects.get(survey=survey, status=ResponseStatus.FLAGGED)
+    services.response_review(actor=users.analyst, response=held, decision="count")
+    may_after = dashboard_selectors.score_index(survey).figure(Level.NEIGHBOURHOOD, "NB-A", 0)
+    assert may_after.responses == (may_before.responses or 0) + 1
+
+
+def test_chart_names_and_describes_itself_and_keeps_decimal_coordinates(
+    client: Any, users: Any, login_as: Any, survey: Survey, area_tree: Any
+) -> None:
+    # A July wave sits a fraction of the way between May and November on the chart.
+    july = _wave(survey, "2026-07", 7)
+    for values in ((4, 4, 4, 4, 4), (2, 3, 4, 5, 3), (5, 5, 4, 4, 4)):
+        _answer(survey, july, area_tree.lsoa_a, values, "60-74")
+    login_as(client, users.analyst)
+    response = _get(client, "dashboard", "?area=TESTSHIRE")
+    html = response.content.decode()
+    assert 'aria-labelledby="trend-chart-title" aria-describedby="trend-chart-desc"' in html
+    chart = response.context["chart"]
+    assert any(point.x != int(point.x) for point in chart.points), "the test needs a point off the whole numbers"
+    for point in chart.points:
+        assert point.cap_left == round(point.x - 6, 1)
+        assert f'x1="{point.cap_left}" x2="{point.cap_right}"' in html
+    assert f'x="{chart.left - 6}"' in html
+
+
+def test_demo_adds_a_synthetic_benchmark_and_a_few_flagged_responses(
+    client: Any, users: Any, login_as: Any, survey: Survey
+) -> None:
+    from beatbook.core.demo import survey as demo
+
+    waves = [demo.DemoWave(w.code, w.name, w.opens_on, w.closes_on) for w in survey.waves.order_by("opens_on")]
+    stored = demo.load_synthetic_benchmark(waves)
+    series = BenchmarkSeries.objects.get()
+    assert "Synthetic regional survey (demo)" in str(series) and series.points.count() == stored > 0
+    for point in series.points.all():
+        assert point.low is not None and point.high is not None
+        assert 0 < point.low < point.value < point.high < 1
+    flagged_before = Response.objects.filter(survey=survey, status=ResponseStatus.FLAGGED).count()
+    submitted = demo.submit_flagged_responses(survey)
+    reasons = sorted(response.flag_reason for response in submitted if response.flag_reason)
+    assert reasons == ["duplicate"] * (demo.BURST_SIZE - 1) + ["honeypot"]
+    flagged = Response.objects.filter(survey=survey, status=ResponseStatus.FLAGGED).count()
+    assert flagged == flagged_before + demo.BURST_SIZE
+    # The comparison shows on the dashboard.
+    login_as(client, users.analyst)
+    html = _get(client, "dashboard", f"?area=TESTSHIRE&benchmark={series.slug}").content.decode()
+    assert "Synthetic regional survey (demo)" in html and "Red squares and dashed line" in html
