@@ -72,6 +72,9 @@ def test_production_values_pass_check_deploy(tmp_path: Path) -> None:
         ({"DEBUG": "true", "SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
         ({"DEBUG": "true", "MAP_TILE_URL": "tiles.example/{z}/{x}/{y}.png"}, "MAP_TILE_URL"),
         ({"DEBUG": "true", "TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT=-1 must be at least 0"),
+        ({"DEBUG": "true", "MESSAGING_EMAIL_PROVIDER": "pigeon"}, "MESSAGING_EMAIL_PROVIDER='pigeon'"),
+        ({"DEBUG": "true", "MESSAGING_SMS_PROVIDER": "notify"}, "NOTIFY_API_KEY is not set"),
+        ({"DEBUG": "true", "MESSAGING_EMAIL_RATE": "-5"}, "MESSAGING_EMAIL_RATE=-5 must be at least 0"),
     ],
 )
 def test_bad_values_stop_start_up_with_the_variable_named(overrides: dict[str, str], message: str) -> None:
