@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/survey_http.py                          # 20,000 submissions
     .venv/bin/python bench/survey_http.py --submissions 5000 --follow
+    .venv/bin/python bench/survey_http.py --in-process 2000       # CPU a submission, no server
+    .venv/bin/python bench/survey_http.py --in-process 2000 --profile 30
 
 Creates a fresh PostgreSQL database (`--database`, dropped first), migrates it, builds a
 synthetic force (6 NPAs, 60 neighbourhoods, 600 LSOAs, a postcode each), a survey from the
@@ -22,6 +24,11 @@ succeed and nothing the client saw fail; each sent invitation used once, by its 
 Prints submissions a second (from the moment every connection is ready to the last answer),
 latency percentiles, workers, the CPU seconds the server and the clients used, and the
 verification. The client runs on the same machine and competes with the server for CPU.
+
+`--in-process N` skips gunicorn: it sends the first N submissions through Django's test
+client (whole middleware stack, CSRF enforced, the same settings) in this one process and
+prints the CPU a submission and the queries each made, which a loaded machine disturbs far
+less than throughput; `--profile K` adds a cProfile (CPU clock) of them, top K functions.
 """
 
 from __future__ import annotations
@@ -360,6 +367,70 @@ def verify(items: list[Submission], results: list[tuple[int, int, float]], surve
     return failures
 
 
+def in_process(items: list[Submission], survey_id: int, profile: int) -> list[str]:
+    """Send `items` through Django's test client in this process; print the CPU a submission
+    and the queries per submission; return the verification's failures."""
+    import cProfile
+    import pstats
+    from collections import Counter
+
+    from django.db import connection
+    from django.test import Client
+
+    path = f"/your-views/{SLUG}/"
+    client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1")
+    page = client.get(path, headers={"X-Forwarded-For": "192.0.2.1"})
+    match = CSRF_INPUT.search(page.content.decode())
+    if page.status_code != 200 or match is None:
+        raise SystemExit(f"the form did not load: HTTP {page.status_code}")
+    csrf = match.group(1)
+    queries: Counter[int] = Counter()
+    current: list[int] = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        current[0] += 1
+        return execute(sql, params, many, context)
+
+    def send(item: Submission) -> int:
+        response = client.post(
+            path,
+            data=f"csrfmiddlewaretoken={csrf}&{item.body}",
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Forwarded-For": item.address, "Accept-Language": item.language},
+        )
+        ok = response.status_code == 302 and response["Location"].endswith("/thanks/")
+        return 302 if ok else response.status_code
+
+    # A first submission warms the per-process caches, as a worker's first request would.
+    results: list[tuple[int, int, float]] = []
+    began = time.perf_counter()
+    results.append((items[0].number, send(items[0]), time.perf_counter() - began))
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    cpu, wall = time.process_time(), time.perf_counter()
+    with connection.execute_wrapper(count):
+        if profiler is not None:
+            profiler.enable()
+        for item in items[1:]:
+            current[0] = 0
+            began = time.perf_counter()
+            results.append((item.number, send(item), time.perf_counter() - began))
+            queries[current[0]] += 1
+        if profiler is not None:
+            profiler.disable()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    sent = len(items) - 1
+    print(
+        f"in process: {sent:,} submissions, CPU {cpu * 1000 / sent:.2f} ms a submission "
+        f"(wall {wall * 1000 / sent:.2f} ms), queries a submission {dict(sorted(queries.items()))}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    if profiler is not None:
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(profile)
+        stats.sort_stats("tottime").print_stats(profile)
+    return verify(items, results, survey_id)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submissions", type=int, default=20_000)
@@ -371,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per client process")
     parser.add_argument("--follow", action="store_true", help="also fetch the thanks page, as a browser would")
     parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--in-process", type=int, default=0, metavar="N", help="N submissions in process, no server")
+    parser.add_argument("--profile", type=int, default=0, metavar="K", help="with --in-process: top K of a profile")
     args = parser.parse_args(argv)
 
     secret = secrets.token_urlsafe(50)
@@ -398,7 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0)
     if not (Path(static_root) / "staticfiles.json").exists():
         call_command("collectstatic", interactive=False, verbosity=0)
-    items, survey_id = build_survey(args.submissions, args.seed)
+    items, survey_id = build_survey(args.in_process or args.submissions, args.seed)
+    if args.in_process:
+        failures = in_process(items, survey_id, args.profile)
+        print("verification passed" if not failures else f"verification FAILED: {'; '.join(failures)}")
+        return 1 if failures else 0
     connections.close_all()
     print(
         f"setup: fresh database {args.database}, migrated, survey and {args.submissions // 2:,} invitations "

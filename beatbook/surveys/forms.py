@@ -92,6 +92,33 @@ def _posted_value(data: QueryDict | Mapping[str, Any], key: str, multiple: bool)
     return str(data.get(key, "") or "").strip()
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What a submission sent, read as `PublicSurveyForm` reads it, without building the
+    page's question views: a submission that succeeds never shows them."""
+
+    answers: dict[str, Any]
+    postcode: str
+    place: str
+    honeypot: str
+    token: str
+
+
+def read_posted(questions: Mapping[str, tuple[Question, QuestionVersion]], data: QueryDict) -> Posted:
+    answers: dict[str, Any] = {}
+    for key, (question, _version) in questions.items():
+        value = _posted_value(data, key, question.kind == QuestionKind.MULTIPLE)
+        if value not in ("", []):
+            answers[key] = value
+    return Posted(
+        answers=answers,
+        postcode=str(data.get(POSTCODE_FIELD, "") or "").strip()[:POSTCODE_LIMIT],
+        place=str(data.get(PLACE_FIELD, "") or "").strip(),
+        honeypot=str(data.get(HONEYPOT_FIELD, "") or ""),
+        token=str(data.get(INVITATION_FIELD, "") or "").strip(),
+    )
+
+
 class PublicSurveyForm:
     """One page of questions in the visitor's language, bound to what they sent (if anything)."""
 

@@ -18,12 +18,12 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, Q
 from django.utils.crypto import salted_hmac
 
 from beatbook.accounts.models import Role, User
 
-from .models import Response, Survey, Wave
+from . import intake
+from .models import Survey, Wave
 
 # More than RATE_LIMIT submissions from one address within RATE_WINDOW: the later ones are
 # flagged. A household, a shared office or a library computer can send a few honestly.
@@ -85,22 +85,18 @@ def submission_flags(
         flags.append(FLAG_HONEYPOT)
     if invited or not sender:
         return flags
-    # One query over the sender's rows of the longer window (the address index covers it)
-    # answers both questions.
-    seen = Response.objects.filter(
-        survey=survey,
-        address_hash=sender,
-        submitted_at__gt=now - max(RATE_WINDOW, DUPLICATE_WINDOW),
-        submitted_at__lte=now,
-    ).aggregate(
-        recent=Count("pk", filter=Q(submitted_at__gt=now - RATE_WINDOW)),
-        repeated=Count(
-            "pk", filter=Q(wave=wave, fingerprint=answers_fingerprint, submitted_at__gt=now - DUPLICATE_WINDOW)
-        ),
+    recent, repeated = intake.sender_counts(
+        survey_id=survey.pk,
+        wave_id=wave.pk,
+        sender=sender,
+        fingerprint=answers_fingerprint,
+        now=now,
+        rate_since=now - RATE_WINDOW,
+        duplicate_since=now - DUPLICATE_WINDOW,
     )
-    if seen["recent"] >= RATE_LIMIT:
+    if recent >= RATE_LIMIT:
         flags.append(FLAG_RATE)
-    if seen["repeated"]:
+    if repeated:
         flags.append(FLAG_DUPLICATE)
     return flags
 

@@ -7,15 +7,14 @@ the middleware), which keeps doubtful answers for review instead of refusing the
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 
 from beatbook.accounts.http import client_ip
-from beatbook.areas.models import Area, Level
 
-from . import selectors, services
-from .forms import PLACE_FIELD, PublicSurveyForm
+from . import intake, services
+from .forms import PublicSurveyForm, read_posted
 from .models import Survey
 
 TOKEN_LIMIT = 200
@@ -26,70 +25,79 @@ def _language() -> str:
     return (translation.get_language() or "en").split("-")[0].lower()
 
 
-def _chosen_place(survey: Survey, raw: str) -> Area | None:
-    """The LSOA posted from the "choose your area" list, with its neighbourhood, if it is one
-    the list offers (the same rule as `selectors.place_choices`). A submission needs this one
-    row, not the whole list, which is read only when the form is shown."""
+def _place_id(raw: str) -> int | None:
     try:
-        pk = int(raw.strip())
+        return int(raw)
     except ValueError:
         return None
-    return (
-        Area.objects.select_related("parent")
-        .filter(pk=pk, level=Level.LSOA, force_id=survey.force_id, parent__level=Level.NEIGHBOURHOOD)
-        .first()
-    )
 
 
 def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
-    survey = get_object_or_404(Survey.objects.select_related("force"), slug=slug)
-    today = timezone.localdate()
-    wave = selectors.open_wave(survey, today)
-    if wave is None:
-        upcoming = survey.waves.filter(opens_on__gt=today).order_by("opens_on").first()
-        return render(request, "surveys/public_closed.html", {"survey": survey, "upcoming": upcoming})
-    questions = selectors.current_questions(survey)
-    posted = request.method == "POST"
-    chosen = _chosen_place(survey, request.POST.get(PLACE_FIELD, "")) if posted else None
+    """The form, and its submission. What the page needs is kept per process for a few
+    seconds (`intake.survey_form`), so a submission costs only its own statements; the page
+    is built only to be shown: on a GET, or again with the errors."""
+    current = intake.survey_form(slug)
+    if current is None:
+        raise Http404
+    if current.wave is None:
+        return render(request, "surveys/public_closed.html", {"survey": current.survey, "upcoming": current.upcoming})
+    if request.method != "POST":
+        return _form_page(request, current, token=request.GET.get("t", "").strip()[:TOKEN_LIMIT])
+    posted = read_posted(current.questions, request.POST)
+    place: intake.Place | None = None
+    if posted.place:
+        place = current.places.get(_place_id(posted.place) or 0)
+        if place is None:
+            return _form_page(request, current, posted=True)  # the form names the bad place
+    try:
+        services.response_submit(
+            survey=current.survey,
+            wave=current.wave,
+            answers=posted.answers,
+            language=_language(),
+            client_address=client_ip(request) or "",
+            lsoa=place,
+            postcode=posted.postcode or None,
+            token=posted.token[:TOKEN_LIMIT] or None,
+            honeypot=posted.honeypot,
+            questions=current.questions,
+            places=current.places,
+        )
+    except ValidationError as error:
+        return _form_page(request, current, posted=True, error=error)
+    return HttpResponseRedirect(current.thanks_url)
+
+
+def _form_page(
+    request: HttpRequest,
+    current: intake.SurveyForm,
+    *,
+    posted: bool = False,
+    error: ValidationError | None = None,
+    token: str = "",
+) -> HttpResponse:
     form = PublicSurveyForm(
-        questions=questions,
+        questions=current.questions,
         language=translation.get_language() or "en",
-        places=[(chosen.parent.name, [(chosen.pk, chosen.name)])] if chosen and chosen.parent else [],
+        places=current.choices,
         data=request.POST if posted else None,
-        token=request.GET.get("t", "").strip()[:TOKEN_LIMIT],
+        token=token,
     )
     token_refused = False
     if posted:
-        place_id = form.place_area_id()
-        if not form.errors:
-            try:
-                services.response_submit(
-                    survey=survey,
-                    wave=wave,
-                    answers=form.answers,
-                    language=_language(),
-                    client_address=client_ip(request) or "",
-                    lsoa=chosen if place_id else None,
-                    postcode=form.postcode or None,
-                    token=form.token[:TOKEN_LIMIT] or None,
-                    honeypot=form.honeypot,
-                    questions=questions,
-                )
-            except ValidationError as error:
-                form.add_errors(error)
-                # An invitation that cannot be used again should not block sending the answers.
-                token_refused = "token" in form.errors
-                if token_refused:
-                    form.token = ""
-            else:
-                return redirect("your_views:thanks", slug=survey.slug)
-    form.places = selectors.place_choices(survey)
+        form.place_area_id()
+    if error is not None:
+        form.add_errors(error)
+        # An invitation that cannot be used again should not block sending the answers.
+        token_refused = "token" in form.errors
+        if token_refused:
+            form.token = ""
     return render(
         request,
         "surveys/public_form.html",
         {
-            "survey": survey,
-            "wave": wave,
+            "survey": current.survey,
+            "wave": current.wave,
             "form": form,
             "token_refused": token_refused,
             "page_language": _language(),
