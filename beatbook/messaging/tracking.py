@@ -32,5 +32,10 @@ def delivery_rated(*, delivery_id: int, useful: bool) -> None:
     Delivery.objects.filter(pk=delivery_id).update(useful=useful)
 
 
-def delivery_converted(*, delivery_id: int) -> None:
-    Delivery.objects.filter(pk=delivery_id, converted_at__isnull=True).update(converted_at=timezone.now())
+def delivery_converted(*, delivery_id: int, survey_id: int | None = None) -> None:
+    """The first response from a survey invitation's link counts; with `survey_id`, only a
+    response to the survey that message invited people to."""
+    deliveries = Delivery.objects.filter(pk=delivery_id, converted_at__isnull=True)
+    if survey_id is not None:
+        deliveries = deliveries.filter(message__survey_id=survey_id)
+    deliveries.update(converted_at=timezone.now())

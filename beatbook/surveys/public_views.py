@@ -12,12 +12,15 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 
 from beatbook.accounts.http import client_ip
+from beatbook.messaging import links, tracking
 
 from . import intake, services
 from .forms import PublicSurveyForm, read_posted
 from .models import Survey
 
 TOKEN_LIMIT = 200
+# The signed delivery id a messaging survey invitation adds to its link (`links.conversion_token`).
+INVITED_BY_FIELD = "d"
 
 
 def _language() -> str:
@@ -42,7 +45,12 @@ def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
     if current.wave is None:
         return render(request, "surveys/public_closed.html", {"survey": current.survey, "upcoming": current.upcoming})
     if request.method != "POST":
-        return _form_page(request, current, token=request.GET.get("t", "").strip()[:TOKEN_LIMIT])
+        return _form_page(
+            request,
+            current,
+            token=request.GET.get("t", "").strip()[:TOKEN_LIMIT],
+            invited_by=request.GET.get(INVITED_BY_FIELD, "")[:TOKEN_LIMIT],
+        )
     posted = read_posted(current.questions, request.POST)
     place: intake.Place | None = None
     if posted.place:
@@ -65,7 +73,18 @@ def survey_form(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except ValidationError as error:
         return _form_page(request, current, posted=True, error=error)
+    _count_conversion(request.POST.get(INVITED_BY_FIELD, ""), survey_id=current.survey.pk)
     return HttpResponseRedirect(current.thanks_url)
+
+
+def _count_conversion(token: str, *, survey_id: int) -> None:
+    """A response that came from a messaging survey invitation (its link carries a signed
+    delivery id) counts as that message's conversion; nothing about the response is linked."""
+    if not token:
+        return
+    delivery_id = links.delivery_id_from_token(token[:TOKEN_LIMIT])
+    if delivery_id is not None:
+        tracking.delivery_converted(delivery_id=delivery_id, survey_id=survey_id)
 
 
 def _form_page(
@@ -75,6 +94,7 @@ def _form_page(
     posted: bool = False,
     error: ValidationError | None = None,
     token: str = "",
+    invited_by: str = "",
 ) -> HttpResponse:
     form = PublicSurveyForm(
         questions=current.questions,
@@ -101,6 +121,7 @@ def _form_page(
             "form": form,
             "token_refused": token_refused,
             "page_language": _language(),
+            "invited_by": request.POST.get(INVITED_BY_FIELD, "")[:TOKEN_LIMIT] if posted else invited_by,
         },
     )
 
