@@ -299,6 +299,9 @@ if "notify" in {MESSAGING_EMAIL_PROVIDER, MESSAGING_SMS_PROVIDER} and not NOTIFY
 MESSAGING_EMAIL_RATE = env_int("MESSAGING_EMAIL_RATE", 0, minimum=0)
 MESSAGING_SMS_RATE = env_int("MESSAGING_SMS_RATE", 0, minimum=0)
 MESSAGING_BATCH_SIZE = env_int("MESSAGING_BATCH_SIZE", 200, minimum=1)
+# Each worker notes here every email the server accepted until the outcome is in the database,
+# so a worker killed between the two does not send it again (see messaging/delivery.py).
+MESSAGING_JOURNAL_DIR = Path(env_str("MESSAGING_JOURNAL_DIR") or PROJECT_DIR / "var" / "messaging-journal")
 
 # Areas and imports
 # Crime rows (Parquet, one file per force-month) live here; counts live in the database.

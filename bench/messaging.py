@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/messaging.py                          # SQLite and PostgreSQL
     .venv/bin/python bench/messaging.py --databases sqlite --subscribers 200000 --emails 2000
+    .venv/bin/python bench/messaging.py --databases sqlite --subscribers 20000 --profile /tmp/send.prof
 
 What it does, for each database, in a child process with its own Django set-up (DATABASE_URL:
-a SQLite file in a temporary folder, or a PostgreSQL database `bench_m2` created and dropped
+a SQLite file in a temporary folder, or a PostgreSQL database `bench_m5` created and dropped
 here; nothing is written to the repository):
 
 1. Builds "Benchshire Police": 6 policing areas (NPAs) of 10 neighbourhoods, and N subscribers
@@ -28,6 +29,7 @@ here; nothing is written to the repository):
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import platform
@@ -47,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_DATABASE = "bench_m2"
+PG_DATABASE = "bench_m5"
 AUDIENCE_TARGET_SECONDS = 1.0
 DELIVERIES_TARGET_SECONDS = 10.0
 RATIO_TARGET = 0.8
@@ -304,7 +306,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 prepared.append((email.from_email, outgoing.to, email.message().as_bytes(linesep="\r\n")))
             bare_before = bare_loop(port, prepared)
             sender = delivery.Sender()
+            profiler = cProfile.Profile() if args.profile else None
             start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             sent = 0
             while True:
                 batch = delivery.send_due(sender=sender)
@@ -312,6 +317,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                     break
                 sent += batch.sent
             worker_seconds = time.perf_counter() - start
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{args.profile}.{connection.vendor}")
             bare_after = bare_loop(port, prepared)
     finally:
         server.terminate()
@@ -365,6 +373,8 @@ def run_child(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
         f"--repeat={args.repeat}",
         f"--seed={args.seed}",
     ]
+    if args.profile:
+        command.append(f"--profile={args.profile}")
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     finally:
@@ -421,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--profile", default="", help="cProfile the worker's sending to PROFILE.<vendor> (pstats; slows it down)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 

@@ -15,30 +15,53 @@ sends through one provider connection for the batch, and commits each outcome as
 provider has answered. A second thread holds the connection, so the next message is rendered
 while the provider answers the last; it is handed over only once that answer is committed.
 
-**Exactly once, and what is left.** State lives only in the delivery table, so a worker can be
-killed at any moment and another started. The one window left is between the provider
-accepting a message and our commit of SENT: a worker killed there leaves the row SENDING, and
-when its lease runs out the row is sent again. Committing after every message keeps that window
-to at most one message per worker killed, and every email carries a Message-ID derived from
-the delivery (`<delivery-{id}.{message}@host>`), the same on the resend, so a mail server or
-client that de-duplicates on Message-ID shows it once (many do not, so the person may see it
-twice). GOV.UK Notify has no idempotency key; the `reference` (the delivery id) lets staff
-find such a pair in Notify's records. On PostgreSQL the worker's commits are asynchronous
-(`synchronous_commit = off`): a killed worker loses nothing committed, but a crash of the
-database server itself could lose the last fraction of a second of outcomes, which are then
-sent again the same way.
+**Exactly once: the journal.** State lives in the delivery table, so a worker can be killed
+at any moment and another started. The window to close is between the provider accepting a
+message and our commit of SENT: a worker killed there leaves the row SENDING, and when its lease
+runs out the row would be sent again. Committing after every message kept that window to one
+message, at the price of a commit per email. Instead, each batch has an append-only *journal*
+file (`Journal`, in MESSAGING_JOURNAL_DIR): the moment the provider accepts an email, the
+sending thread appends the delivery id with one `write()` (no fsync: a killed process's
+writes are already in the kernel's page cache; only a crash of the machine loses them, the
+same risk as the asynchronous commits below). Outcomes are then committed together every
+`FLUSH_EVERY` emails or `FLUSH_SECONDS`, and the journal emptied. A worker holds an exclusive
+`flock` on its journal for as long as it lives; before claiming anything, and so before it
+could take over rows whose lease ran out, every worker replays the journals whose lock it can
+take, whose owners died (`journals_replay`): their deliveries are marked SENT and the journal
+deleted. The one window left is the microseconds between the server's reply and that
+`write()`. Every email also carries a Message-ID derived from the delivery
+(`<delivery-{id}.{message}@host>`), the same on any resend, so a mail server or client that
+de-duplicates on Message-ID would show it once. GOV.UK Notify has no idempotency key; the
+`reference` (the delivery id) lets staff find such a pair in Notify's records.
+
+Journals are per machine: workers on several machines need MESSAGING_JOURNAL_DIR on a local
+disk of each, and a worker that dies on one machine is replayed by the next worker started on
+that machine (until then, its journaled rows stay SENDING — not resent, just unrecorded — and
+any worker elsewhere that takes them over after the lease would resend those). Journals sit
+in a folder named after the database, so workers for different databases never mix them.
+
+On PostgreSQL the worker's commits are asynchronous (`synchronous_commit = off`): a killed
+worker loses nothing committed, but a crash of the database server itself could lose the last
+fraction of a second of outcomes, which are then sent again.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+import os
 import random
+import sys
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -60,7 +83,15 @@ from .models import (
     SubscriberInterest,
     SubscriberStatus,
 )
-from .providers import EmailProvider, RateLimiter, SendFailure, SmsProvider, email_provider, sms_provider
+from .providers import (
+    EmailProvider,
+    RateLimiter,
+    SendFailure,
+    SmsProvider,
+    SmtpEmail,
+    email_provider,
+    sms_provider,
+)
 from .rendering import Renderer, digest_email
 
 logger = logging.getLogger("beatbook.messaging")
@@ -72,6 +103,29 @@ BACKOFF_CAP = timedelta(hours=2)
 # taking messages from its batch at 80% of the lease (see `Sender.send_batch`).
 LEASE = timedelta(minutes=10)
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.RETRY, DeliveryStatus.SENDING)
+# Outcomes of sent messages are committed together this often (see the module's docstring).
+FLUSH_EVERY = 100
+FLUSH_SECONDS = 0.5
+# What sending reads of a delivery and its subscriber (`_load`).
+SENDING_FIELDS = (
+    "message_id",
+    "subscriber",
+    "channel",
+    "attempts",
+    "status",
+    "subscriber__status",
+    "subscriber__email",
+    "subscriber__phone",
+    "subscriber__wants_email",
+    "subscriber__wants_sms",
+    "subscriber__language",
+    "subscriber__email_format",
+    "subscriber__link_key",
+    "subscriber__force_id",
+)
+# Messages rendered and queued for the sending thread ahead of the one on the wire.
+AHEAD = 4
+SWITCH_INTERVAL = 0.0002
 # Weekly digests go out on Monday mornings (Europe/London).
 DIGEST_WEEKDAY = 0
 DIGEST_HOUR = 7
@@ -202,13 +256,135 @@ def messages_finish(*, now: datetime | None = None) -> int:
     return sent
 
 
+# --- the journal --------------------------------------------------------------------------
+
+
+def journal_dir() -> Path:
+    """This database's journal folder (see the module's docstring)."""
+    base = Path(settings.MESSAGING_JOURNAL_DIR)
+    db = connection.settings_dict
+    identity = f"{connection.vendor}|{db.get('HOST') or ''}|{db.get('PORT') or ''}|{db['NAME']}"
+    if connection.vendor == "sqlite" and str(db["NAME"]).startswith(("file:memorydb", ":memory:")):
+        identity += f"|{os.getpid()}"  # an in-memory database is this process's alone
+    folder = Path(base) / hashlib.sha256(identity.encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Journal:
+    """This worker's record of messages the provider accepted and the database does not yet
+    know were sent. Locked for as long as it is open; deleted on a clean close."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or journal_dir()
+        self.path, self.fd = self._create()
+
+    def _create(self) -> tuple[Path, int]:
+        while True:
+            path = self.folder / f"{os.getpid()}-{uuid.uuid4().hex}.journal"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # A replayer may have locked and deleted the empty file before we locked it.
+            try:
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    return path, fd
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # After an error, outcomes may be journaled and not committed: leave the file to be
+        # replayed (by this worker's next claim, or any other's).
+        self.close(keep=exc_type is not None)
+
+    def sent(self, delivery_id: int, reference: str) -> None:
+        """One `write()`: complete in the page cache however the process ends next."""
+        line = f"{delivery_id} {time.time():.6f} {'_'.join(reference.split()) or '-'}\n"
+        os.write(self.fd, line.encode())
+
+    def clear(self) -> None:
+        """After the outcomes are committed, nothing in the journal is needed."""
+        os.ftruncate(self.fd, 0)
+
+    def close(self, *, keep: bool = False) -> None:
+        if self.fd < 0:
+            return
+        if not keep:
+            self.path.unlink(missing_ok=True)
+        os.close(self.fd)  # after the unlink: unlocking is the last step
+        self.fd = -1
+
+
+def _journal_entries(text: str) -> list[tuple[int, datetime, str]]:
+    entries = []
+    for line in text.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and parts[0].isdigit():
+            try:
+                at = datetime.fromtimestamp(float(parts[1]), tz=UTC)
+            except ValueError:
+                continue
+            entries.append((int(parts[0]), at, parts[2]))
+    return entries
+
+
+def journals_replay(folder: Path | None = None) -> int:
+    """Record as SENT what dead workers' journals list; delete those journals. Returns the
+    deliveries marked. Runs before every claim, so no row is taken over before its journal
+    has been read (see the module's docstring)."""
+    folder = folder or journal_dir()
+    marked = 0
+    for path in folder.glob("*.journal"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its worker is alive
+            with os.fdopen(os.dup(fd), encoding="utf-8", errors="replace") as file:
+                entries = _journal_entries(file.read())
+            if entries:
+                marked += _mark_sent(entries)
+                logger.warning("replayed %s: %s deliveries recorded as sent", path.name, len(entries))
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    return marked
+
+
+def _mark_sent(entries: Sequence[tuple[int, datetime, str]]) -> int:
+    """Commit SENT for rows still SENDING, in one transaction: a cancel or a provider's
+    callback that got there first is never overwritten."""
+    table = Delivery._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [
+        [DeliveryStatus.SENT, adapt(at), reference[:100], pk, DeliveryStatus.SENDING] for pk, at, reference in entries
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = %s, sent_at = %s, provider_reference = %s, error = '', "  # noqa: S608 - name from _meta
+            "claimed_until = NULL WHERE id = %s AND status = %s",
+            rows,
+        )
+        changed: int = cursor.rowcount
+    return max(changed, 0)
+
+
 # --- claiming and sending -----------------------------------------------------------------
 
 
 def deliveries_claim(*, limit: int, now: datetime | None = None, lease: timedelta = LEASE) -> list[int]:
     """Claim up to `limit` due deliveries for this worker: SENDING rows whose lease has run
-    out first (a stopped worker's), then PENDING and RETRY rows whose time has come."""
+    out first (a stopped worker's), then PENDING and RETRY rows whose time has come. Dead
+    workers' journals are replayed first, so what they sent is not taken over."""
     now = now or timezone.now()
+    journals_replay()
     with transaction.atomic():
         # Two queries, each served by the (status, next_attempt_at) index without sorting
         # the whole outbox; SKIP LOCKED leaves rows another worker is claiming to it.
@@ -254,24 +430,6 @@ def _record(delivery: Delivery, **values: object) -> None:
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(claimed_until=None, **values)
 
 
-def _record_sent(delivery: Delivery, *, at: datetime, reference: str) -> None:
-    """`_record` for the common case, as one prepared statement: the ORM's query building
-    costs as much as the database's work here, once per email."""
-    table = Delivery._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, sent_at = %s, provider_reference = %s, error = '', "  # noqa: S608 - name from _meta
-            "claimed_until = NULL WHERE id = %s AND status = %s",
-            [
-                DeliveryStatus.SENT,
-                connection.ops.adapt_datetimefield_value(at),
-                reference[:100],
-                delivery.pk,
-                DeliveryStatus.SENDING,
-            ],
-        )
-
-
 class Sender:
     """What one worker keeps between batches: providers, rate limits and rendered messages."""
 
@@ -298,29 +456,38 @@ class Sender:
             self.renderers[message.pk] = renderer
         return renderer
 
-    def _prepare(self, delivery: Delivery) -> Callable[[], str]:
+    def _prepare(self, delivery: Delivery, journal: Journal) -> Callable[[], str]:
         """Render one delivery (here, with the database at hand) and return the send itself,
-        which touches no database and may run on the sending thread."""
+        which touches no database, runs on the sending thread and journals what was accepted."""
         subscriber = delivery.subscriber
         renderer = self._renderer(delivery.message)
+        pk = delivery.pk
         if delivery.channel == DeliveryChannel.EMAIL:
             outgoing = renderer.email(delivery, subscriber)
+            if isinstance(self.email, SmtpEmail):
+                outgoing = self.email.prepare(outgoing)
 
             def send_email() -> str:
                 self.email_rate.wait()
-                return self.email.send_email(email=outgoing)
+                reference = self.email.send_email(email=outgoing)
+                journal.sent(pk, reference)
+                return reference
 
             return send_email
         text = renderer.sms(delivery, subscriber)
-        phone, reference = subscriber.phone, str(delivery.pk)
+        phone, reference = subscriber.phone, str(pk)
 
         def send_sms() -> str:
             self.sms_rate.wait()
-            return self.sms.send_sms(phone=phone, body=text, reference=reference)
+            provider_reference = self.sms.send_sms(phone=phone, body=text, reference=reference)
+            journal.sent(pk, provider_reference)
+            return provider_reference
 
         return send_sms
 
-    def _outcome(self, delivery: Delivery, sending: Future[str], result: BatchResult) -> None:
+    def _outcome(
+        self, delivery: Delivery, sending: Future[str], result: BatchResult, sent: list[tuple[int, datetime, str]]
+    ) -> None:
         now = timezone.now()
         try:
             reference = sending.result()
@@ -337,42 +504,83 @@ class Sender:
                 )
                 result.retry += 1
             return
-        _record_sent(delivery, at=now, reference=reference)
+        sent.append((delivery.pk, now, reference))
         result.sent += 1
 
     def send_batch(self, ids: Sequence[int], *, lease: timedelta = LEASE) -> BatchResult:
         """Send a claimed batch. One thread talks to the provider while this one renders the
-        next message; each outcome is committed before the next message is handed over, so
-        at most one message is ever accepted by the provider and not yet recorded."""
+        messages after it (up to `AHEAD`) and commits outcomes in groups; the journal covers
+        what was accepted and not yet committed (see the module's docstring)."""
         result = BatchResult()
         deadline = time.monotonic() + 0.8 * lease.total_seconds()
-        rows = list(
-            Delivery.objects.filter(pk__in=list(ids), status=DeliveryStatus.SENDING)
-            .select_related("subscriber", "message", "message__survey")
-            .order_by("channel", "pk")
-        )
+        rows = _load(ids)
         _async_commits()
-        in_flight: tuple[Delivery, Future[str]] | None = None
-        with self.email, self.sms, ThreadPoolExecutor(max_workers=1, thread_name_prefix="messaging-send") as pool:
+        # The sending thread waits on the SMTP server several times per email; with Python's
+        # default 5 ms switch interval each wake-up could wait that long for this thread to
+        # yield the interpreter while it renders. Handing over sooner keeps the wire busy.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        in_flight: deque[tuple[Delivery, Future[str]]] = deque()
+        sent: list[tuple[int, datetime, str]] = []
+        flushed_at = time.monotonic()
+        # Exits run in reverse: the sending thread finishes before the journal closes.
+        with (
+            Journal() as journal,
+            self.email,
+            self.sms,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="messaging-send") as pool,
+        ):
+
+            def flush() -> None:
+                nonlocal flushed_at
+                if sent:
+                    _mark_sent(sent)
+                    journal.clear()
+                    sent.clear()
+                flushed_at = time.monotonic()
+
             for index, delivery in enumerate(rows):
                 if self.should_stop() or time.monotonic() > deadline:
-                    if in_flight is not None:
-                        self._outcome(*in_flight, result)
-                        in_flight = None
-                    result.released += _release(rows[index:])
+                    unsent = list(rows[index:])
+                    for queued, sending in in_flight:
+                        if sending.cancel():
+                            unsent.append(queued)
+                        else:
+                            self._outcome(queued, sending, result, sent)
+                    in_flight.clear()
+                    flush()
+                    result.released += _release(unsent)
                     break
                 result.messages.add(delivery.message_id)
                 if not _still_wanted(delivery, delivery.subscriber):
                     _record(delivery, status=DeliveryStatus.SKIPPED, error="unsubscribed or erased before sending")
                     result.skipped += 1
                     continue
-                send = self._prepare(delivery)
-                if in_flight is not None:
-                    self._outcome(*in_flight, result)
-                in_flight = (delivery, pool.submit(send))
-            if in_flight is not None:
-                self._outcome(*in_flight, result)
+                in_flight.append((delivery, pool.submit(self._prepare(delivery, journal))))
+                while in_flight and (len(in_flight) > AHEAD or in_flight[0][1].done()):
+                    self._outcome(*in_flight.popleft(), result, sent)
+                if len(sent) >= FLUSH_EVERY or (sent and time.monotonic() - flushed_at > FLUSH_SECONDS):
+                    flush()
+            while in_flight:
+                self._outcome(*in_flight.popleft(), result, sent)
+            flush()
+        sys.setswitchinterval(switch_interval)
         return result
+
+
+def _load(ids: Sequence[int]) -> list[Delivery]:
+    """A batch's rows with only the subscriber fields sending reads (one query), and each
+    message once (a second): building model instances is most of the cost of loading."""
+    rows = list(
+        Delivery.objects.filter(pk__in=list(ids), status=DeliveryStatus.SENDING)
+        .select_related("subscriber")
+        .only(*SENDING_FIELDS)
+        .order_by("channel", "pk")
+    )
+    messages = Message.objects.select_related("survey").in_bulk({row.message_id for row in rows})
+    for row in rows:
+        row.message = messages[row.message_id]
+    return rows
 
 
 def _release(rows: Sequence[Delivery]) -> int:

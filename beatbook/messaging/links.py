@@ -5,14 +5,33 @@ A subscriber link carries the subscriber's id and their `link_key`; erasure repl
 so every link already sent stops working. None needs a password: holding the link is the proof,
 as with a bank's "unsubscribe" link. Confirmation links expire; unsubscribe and preference
 links do not, because a message read months later must still let its reader leave (RFC 8058).
-Delivery links sign the delivery id (and, for a click, the destination, so the redirect cannot
-be pointed elsewhere).
+Delivery links sign the delivery id (and, for a click, which of the message's links it is, so
+the redirect cannot be pointed elsewhere).
+
+**Two token formats.** Every email carries six or more of these links, and
+`django.core.signing` (JSON, zlib, a key derived per call) cost more per email than the rest
+of our work together. So the links in messages are *compact tokens*: a short payload and a
+truncated HMAC-SHA256, `<payload>.<mac>`, with one key per purpose derived once from
+SECRET_KEY (and each of SECRET_KEY_FALLBACKS, for verifying). The payload is the delivery id
+(rate, open, conversion), the delivery id and the link's index in the message body (click:
+the view looks the address up in the message, which cannot change once sent), or the
+subscriber id (manage, unsubscribe: the subscriber's `link_key` goes into the MAC, not the
+token, so erasure still voids every link sent). Sixteen bytes of MAC (128 bits) is far beyond
+guessing over HTTP. Confirmation links keep `signing`, for its timestamp (they expire), and
+every parser still reads the `signing` form, so links in emails sent before this change, and
+`click_url` for an arbitrary address, keep working. `signing` tokens always contain ":",
+compact ones never do.
 
 The views behind these names live in `public_urls` (namespace `stay_informed`).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,9 +39,18 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from .models import Subscriber, SubscriberStatus
+from .models import Delivery, Subscriber, SubscriberStatus
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
+MAC_BYTES = 16
+# Web addresses in a message body; each becomes a click link (rendering.py), numbered in order
+# of first appearance, which is what a compact click token names.
+URL_PATTERN = re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
+
+
+def body_links(body: str) -> list[str]:
+    """A message body's distinct web addresses, in order of first appearance."""
+    return list(dict.fromkeys(URL_PATTERN.findall(body)))
 
 
 class Purpose(StrEnum):
@@ -39,16 +67,68 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+# --- compact tokens -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _key(secret: str, purpose: str) -> bytes:
+    # Keyed by the secret too, so a changed SECRET_KEY (a rotation, a test's override) is used.
+    return hmac.new(secret.encode(), f"beatbook.messaging.links.{purpose}".encode(), hashlib.sha256).digest()
+
+
+def _mac(key: bytes, payload: str) -> str:
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def compact_token(payload: str, purpose: str, *, secret: str = "") -> str:
+    """`<payload>.<mac>`: `payload` is shown, not hidden; it must be URL-safe and hold no ":"."""
+    return f"{payload}.{_mac(_key(settings.SECRET_KEY, purpose), payload + secret)}"
+
+
+def compact_payload(token: str, purpose: str, *, secret: str = "") -> str | None:
+    """The payload of a genuine compact token (constant-time check, fallback keys too), else None."""
+    payload, dot, mac = token.rpartition(".")
+    if not dot or not payload:
+        return None
+    for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        if hmac.compare_digest(_mac(_key(key, purpose), payload + secret), mac):
+            return payload
+    return None
+
+
+def _is_compact(token: str) -> bool:
+    return ":" not in token
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+def delivery_token(delivery_id: int) -> str:
+    """The token of the rate, open and conversion links (one per delivery)."""
+    return compact_token(str(delivery_id), "delivery")
+
+
+def click_token(delivery_id: int, link_index: int) -> str:
+    """The token of a click on the message body's `link_index`-th address (`body_links`)."""
+    return compact_token(f"{delivery_id}.{link_index}", "click")
+
+
 # --- subscriber links ---------------------------------------------------------------------
 
 
 def subscriber_token(subscriber: Subscriber, purpose: Purpose) -> str:
-    return signing.dumps([subscriber.pk, subscriber.link_key], salt=_salt(purpose), compress=True)
+    if purpose == Purpose.CONFIRM:
+        return signing.dumps([subscriber.pk, subscriber.link_key], salt=_salt(purpose), compress=True)
+    return compact_token(str(subscriber.pk), purpose, secret=f".{subscriber.link_key}")
 
 
 def subscriber_from_token(token: str, purpose: Purpose) -> Subscriber | None:
     """The subscriber a link names, or None when the link is forged, expired (confirmation
     only), or belongs to someone since erased."""
+    if _is_compact(token):
+        return _compact_subscriber(token, purpose)
     max_age = CONFIRM_MAX_AGE if purpose == Purpose.CONFIRM else None
     try:
         pk, link_key = signing.loads(token, salt=_salt(purpose), max_age=max_age)
@@ -56,6 +136,18 @@ def subscriber_from_token(token: str, purpose: Purpose) -> Subscriber | None:
         return None
     subscriber = Subscriber.objects.filter(pk=pk, link_key=link_key).first()
     if subscriber is None or subscriber.status == SubscriberStatus.ERASED:
+        return None
+    return subscriber
+
+
+def _compact_subscriber(token: str, purpose: Purpose) -> Subscriber | None:
+    if purpose == Purpose.CONFIRM:
+        return None  # confirmation links must carry their time
+    pk = _number(token.partition(".")[0])
+    subscriber = Subscriber.objects.filter(pk=pk).first() if pk is not None else None
+    if subscriber is None or subscriber.status == SubscriberStatus.ERASED:
+        return None
+    if compact_payload(token, purpose, secret=f".{subscriber.link_key}") != str(pk):
         return None
     return subscriber
 
@@ -76,7 +168,7 @@ def unsubscribe_url(subscriber: Subscriber, *, delivery_id: int | None = None) -
     token = subscriber_token(subscriber, Purpose.UNSUBSCRIBE)
     url = absolute(reverse("stay_informed:unsubscribe", kwargs={"token": token}))
     if delivery_id is not None:
-        url += f"?d={signing.dumps(delivery_id, salt=_salt('delivery'))}"
+        url += f"?d={delivery_token(delivery_id)}"
     return url
 
 
@@ -90,6 +182,9 @@ class ClickTarget:
 
 
 def delivery_id_from_token(token: str) -> int | None:
+    if _is_compact(token):
+        payload = compact_payload(token, "delivery")
+        return _number(payload) if payload is not None else None
     try:
         value = signing.loads(token, salt=_salt("delivery"))
     except (signing.BadSignature, ValueError, TypeError):
@@ -98,12 +193,15 @@ def delivery_id_from_token(token: str) -> int | None:
 
 
 def click_url(delivery_id: int, target: str) -> str:
-    """A link through Beatbook that counts the click and then goes to `target`."""
+    """A link through Beatbook that counts the click and then goes to `target` (any address;
+    the links in messages use `click_token`, which names one of the message's own)."""
     token = signing.dumps([delivery_id, target], salt=_salt("click"), compress=True)
     return absolute(reverse("stay_informed:click", kwargs={"token": token}))
 
 
 def click_target_from_token(token: str) -> ClickTarget | None:
+    if _is_compact(token):
+        return _compact_click(token)
     try:
         delivery_id, url = signing.loads(token, salt=_salt("click"))
     except (signing.BadSignature, ValueError, TypeError):
@@ -113,18 +211,30 @@ def click_target_from_token(token: str) -> ClickTarget | None:
     return ClickTarget(delivery_id=delivery_id, url=url)
 
 
+def _compact_click(token: str) -> ClickTarget | None:
+    payload = compact_payload(token, "click")
+    if payload is None:
+        return None
+    delivery_text, _dot, index_text = payload.partition(".")
+    delivery_id, index = _number(delivery_text), _number(index_text)
+    if delivery_id is None or index is None:
+        return None
+    body = Delivery.objects.filter(pk=delivery_id).values_list("message__body", flat=True).first()
+    addresses = body_links(body) if body is not None else []
+    return ClickTarget(delivery_id=delivery_id, url=addresses[index]) if index < len(addresses) else None
+
+
 def open_url(delivery_id: int) -> str:
     """The tracking image's address; put in emails only when the force turned open tracking on."""
-    token = signing.dumps(delivery_id, salt=_salt("delivery"))
-    return absolute(reverse("stay_informed:open", kwargs={"token": token}))
+    return absolute(reverse("stay_informed:open", kwargs={"token": delivery_token(delivery_id)}))
 
 
 def rate_url(delivery_id: int, *, useful: bool) -> str:
-    token = signing.dumps(delivery_id, salt=_salt("delivery"))
+    token = delivery_token(delivery_id)
     return absolute(reverse("stay_informed:rate", kwargs={"token": token, "answer": "yes" if useful else "no"}))
 
 
 def conversion_token(delivery_id: int) -> str:
     """Added to survey links in survey invitations (`?d=`), so a response can be counted as a
     conversion of the message that asked for it."""
-    return signing.dumps(delivery_id, salt=_salt("delivery"))
+    return delivery_token(delivery_id)

@@ -15,6 +15,7 @@ address refused outright, a 4xx from Notify).
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import logging
 import secrets
 import smtplib
@@ -60,6 +61,8 @@ class OutgoingEmail:
     from_name: str = ""
     reply_to: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # The SMTP DATA, when built ahead (`SmtpEmail.prepare`), so the sending thread only sends.
+    mime: bytes | None = None
 
 
 class EmailProvider(Protocol):
@@ -131,11 +134,15 @@ class SmtpEmail:
                 logger.warning("closing the SMTP connection failed", exc_info=True)
             self.connection = None
 
+    def prepare(self, email: OutgoingEmail) -> OutgoingEmail:
+        """The email with its SMTP DATA built now (by the worker's rendering thread)."""
+        return dataclasses.replace(email, mime=mime_bytes(email))
+
     def send_email(self, *, email: OutgoingEmail) -> str:
         try:
             connection = self._open()
             smtp = getattr(connection, "connection", None)
-            raw = mime_bytes(email) if isinstance(smtp, smtplib.SMTP) else None
+            raw = (email.mime or mime_bytes(email)) if isinstance(smtp, smtplib.SMTP) else None
             if smtp is not None and raw is not None:
                 # Django's SMTP backend, open: hand the prepared bytes to its smtplib session.
                 smtp.sendmail(settings.DEFAULT_FROM_EMAIL, [email.to], raw)

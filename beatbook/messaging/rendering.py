@@ -3,7 +3,8 @@
 The body is sent as its author wrote it; only the chrome around it (greeting lines, the
 "Was this useful?" question, the links to manage or leave) is in the subscriber's language.
 Paragraphs are separated by blank lines and every web address in them goes through a signed
-click link (`links.click_url`), so clicks count without the destination being changeable.
+click link (`links.click_token`, naming the link's place in the message), so clicks count
+without the destination being changeable.
 
 Rendering a Django template for each of 100,000 recipients would be most of the cost of
 sending, so a message is rendered once per language and format with markers where each
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core import signing
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,7 +29,8 @@ from . import links
 from .models import Delivery, EmailFormat, Message, MessageKind, MessagingSettings, Subscriber
 from .providers import OutgoingEmail
 
-URL_PATTERN = re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
+URL_PATTERN = links.URL_PATTERN
+body_links = links.body_links
 MARKER = re.compile(r"@@bb:([a-z]+)(?::(\d+))?@@")
 
 
@@ -45,10 +46,6 @@ def message_id(delivery_id: int, message_pk: int) -> str:
 
 def paragraphs(body: str) -> list[str]:
     return [part.strip() for part in re.split(r"\n\s*\n", body.strip()) if part.strip()]
-
-
-def body_links(body: str) -> list[str]:
-    return URL_PATTERN.findall(body)
 
 
 def _html_paragraph(text: str, link_numbers: dict[str, int]) -> SafeString:
@@ -123,7 +120,7 @@ class Renderer:
     def __init__(self, message: Message, force_settings: MessagingSettings) -> None:
         self.message = message
         self.settings = force_settings
-        self.links = list(dict.fromkeys(body_links(message.body)))
+        self.links = body_links(message.body)
         self.link_numbers = {url: number for number, url in enumerate(self.links)}
         self.survey_url = survey_url(message)
         self._cache: dict[tuple[str, bool], Rendered] = {}
@@ -168,7 +165,7 @@ class Renderer:
         """Each recipient's own links: the same addresses `links` makes (a test holds them
         equal), with the URL resolved once per message rather than five times per email."""
         shapes = self.shapes
-        delivery_token = links.conversion_token(delivery.pk)
+        delivery_token = links.delivery_token(delivery.pk)
         values = {
             "yes": shapes.rate_yes.replace(SLOT, delivery_token),
             "no": shapes.rate_no.replace(SLOT, delivery_token),
@@ -178,9 +175,8 @@ class Renderer:
             )
             + f"?d={delivery_token}",
         }
-        for number, url in enumerate(self.links):
-            click_token = signing.dumps([delivery.pk, url], salt=links._salt("click"), compress=True)
-            values[f"click:{number}"] = shapes.click.replace(SLOT, click_token)
+        for number in range(len(self.links)):
+            values[f"click:{number}"] = shapes.click.replace(SLOT, links.click_token(delivery.pk, number))
         if self.survey_url:
             values["survey"] = f"{self.survey_url}?d={delivery_token}"
         if self.settings.open_tracking:

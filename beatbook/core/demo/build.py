@@ -38,6 +38,7 @@ from beatbook.core.imports import ImportReport
 from beatbook.crime import storage
 from beatbook.crime.importers.street import import_crime
 from beatbook.crime.models import CrimeCount, CrimeImport
+from beatbook.insight.models import BenchmarkSeries, BenchmarkSource
 from beatbook.messaging.models import Delivery, Message, Subscriber
 from beatbook.surveys.models import Response, Survey
 
@@ -452,6 +453,9 @@ def reset_demo(*, stdout: Output | None = None) -> bool:
         Message.objects.filter(force=force).delete()
         Subscriber.objects.filter(force=force).delete()
         Survey.objects.filter(force=force).delete()
+        # Benchmark series belong to the installation, not a force: the demo's is the only
+        # synthetic one there can be.
+        BenchmarkSeries.objects.filter(source=BenchmarkSource.SYNTHETIC).delete()
         # Deleted here in two statements rather than row by row through the area cascade.
         CrimeCount.objects.filter(force=force).delete()
         CrimeImport.objects.filter(force=force).delete()

@@ -144,8 +144,11 @@ def test_killed_worker_restarted_sends_everyone_exactly_one_message(tmp_path: Pa
         assert not (set(by_recipient) & excluded)
         assert all(len(ids) == 1 for ids in by_recipient.values()), "someone got two different messages"
         raw_duplicates = sum(sum(ids.values()) - 1 for ids in by_recipient.values())
-        # The kill may land between the server accepting one email and the worker committing
-        # it: that one is sent again, with the same Message-ID (see delivery.py).
+        # What the killed worker sent and had not committed is in its journal, which the
+        # second worker replays before taking over the rows (see delivery.py). Only a kill in
+        # the instant between the server storing an email and its reply reaching the worker
+        # (before the journal line is written) leaves one to be resent, with the same
+        # Message-ID; no client can close that window, SMTP has no idempotency key.
         assert raw_duplicates <= 1
 
         result = _shell(env, f"summary({made['message']})")
