@@ -125,7 +125,7 @@ SENDING_FIELDS = (
 )
 # Messages rendered and queued for the sending thread ahead of the one on the wire.
 AHEAD = 4
-SWITCH_INTERVAL = 0.0002
+SWITCH_INTERVAL = 0.00005
 # Weekly digests go out on Monday mornings (Europe/London).
 DIGEST_WEEKDAY = 0
 DIGEST_HOUR = 7
