@@ -125,6 +125,60 @@ def duckdb_baseline(files: list[Path]) -> dict[str, Any]:
     return {"seconds": round(min(times), 3), "groups": int(result[0]), "rows": int(result[1])}
 
 
+def duckdb_floor(files: list[Path]) -> dict[str, Any]:
+    """The least any import that keeps the rows can cost, each part timed alone (best of two).
+
+    `write`: DuckDB reading the files and writing the row columns the importer keeps into
+    one Parquet file (Zstandard level 1, as the importer), with no checks, no grouping and
+    no database. `hash`: SHA-256 of every file, which the importer needs to know a re-import
+    is unchanged. Together they bound from below what "within 2x of DuckDB" asks of an import
+    that must also check every row and keep it for the map.
+    """
+    import hashlib
+
+    import duckdb
+
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in STREET_HEADER) + "}"
+    kept = (
+        '"Crime ID", "Month", TRY_CAST("Longitude" AS DOUBLE), TRY_CAST("Latitude" AS DOUBLE), '
+        '"Location", "LSOA code", "Crime type", "Last outcome category", "Context"'
+    )
+    with tempfile.TemporaryDirectory(prefix="beatbook-floor-") as folder:
+        target = str(Path(folder) / "rows.parquet").replace("'", "''")
+        writes = []
+        for _ in range(2):
+            connection = duckdb.connect()
+            started = time.perf_counter()
+            sql = (
+                f"COPY (SELECT {kept} FROM read_csv(?, header = true, columns = {columns}, auto_detect = false)) "  # noqa: S608 (fixed names)
+                f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+            )
+            connection.execute(sql, [[str(f) for f in files]])
+            writes.append(time.perf_counter() - started)
+            connection.close()
+    hashes = []
+    for _ in range(2):
+        started = time.perf_counter()
+        for path in files:
+            with path.open("rb") as handle:
+                hashlib.file_digest(handle, "sha256")
+        hashes.append(time.perf_counter() - started)
+    return {"write_seconds": round(min(writes), 3), "hash_seconds": round(min(hashes), 3)}
+
+
+def floor_only(files: list[Path]) -> None:
+    """`--floor-only`: the DuckDB baseline and the floor, no database (a minute on the national year)."""
+    baseline = duckdb_baseline(files)
+    floor = duckdb_floor(files)
+    least = floor["write_seconds"] + floor["hash_seconds"]
+    print(
+        f"DuckDB read+group (the baseline) {baseline['seconds']:.2f} s; DuckDB writing the rows to Parquet "
+        f"{floor['write_seconds']:.2f} s ({floor['write_seconds'] / baseline['seconds']:.1f}x the baseline); "
+        f"SHA-256 of the files {floor['hash_seconds']:.2f} s; together {least:.2f} s = "
+        f"{least / baseline['seconds']:.1f}x the baseline, before any row check, count or database write"
+    )
+
+
 # --- the child: one database --------------------------------------------------------------
 
 
@@ -165,7 +219,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     synthetic_areas(shared, len(national_files) // len(NATIONAL_MONTHS))
     out["synthetic_areas_seconds"] = round(time.perf_counter() - started, 2)
-    out["national"] = timed_import(import_crime, national_files, [national])
+    out["national"] = timed_import(import_crime, national_files, [national], floor=True)
     out["national_again"] = timed_import(import_crime, None, [national])
     out["counts_bytes"] = _database_bytes() - size_before
     out["queries"] = summary_queries()
@@ -199,10 +253,14 @@ def lean_schema() -> None:
 SINGLE_FK_COLUMNS = ("force_id", "lsoa_id", "category_id", "outcome_id")
 
 
-def timed_import(import_crime: Any, baseline_files: list[Path] | None, paths: list[Path]) -> dict[str, Any]:
+def timed_import(
+    import_crime: Any, baseline_files: list[Path] | None, paths: list[Path], *, floor: bool = False
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if baseline_files is not None:
         result["duckdb"] = duckdb_baseline(baseline_files)
+        if floor:
+            result["floor"] = duckdb_floor(baseline_files)
     started = time.perf_counter()
     report = import_crime(paths, commit=True)
     seconds = time.perf_counter() - started
@@ -530,6 +588,15 @@ def report(results: dict[str, dict[str, Any]], national_rows: int) -> None:
             f"{kind}: goal national year < {TARGET_SECONDS:.0f} s: {verdict_time} ({national['seconds']:.1f} s); "
             f"within {TARGET_RATIO:.0f}x of DuckDB: {verdict_ratio} ({national['ratio']:.1f}x)"
         )
+        if "floor" in national:
+            floor = national["floor"]
+            least = floor["write_seconds"] + floor["hash_seconds"]
+            print(
+                f"{kind}: the floor for an import that keeps the rows: DuckDB writing them to Parquet "
+                f"{floor['write_seconds']:.2f} s + hashing the files {floor['hash_seconds']:.2f} s = "
+                f"{least / national['duckdb']['seconds']:.1f}x the baseline; the import is "
+                f"{national['seconds'] / least:.1f}x that floor"
+            )
         if "relational" in result:
             rel = result["relational"]
             print(
@@ -560,6 +627,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run each database with CrimeCount's foreign keys and single-column indexes dropped (a what-if)",
     )
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="only time DuckDB's baseline and the floor (writing the rows, hashing the files) on the national year",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -588,6 +660,10 @@ def main(argv: list[str] | None = None) -> int:
         import duckdb
 
         print(f"duckdb {duckdb.__version__}")
+        if args.floor_only:
+            floor_only(sorted((workdir / "national").rglob("*-street.csv")))
+            print(f"load average at the end {os.getloadavg()[0]:.1f}")
+            return 0
         results = {}
         for kind in [k.strip() for k in args.databases.split(",") if k.strip()]:
             print(f"running {kind}...", flush=True)

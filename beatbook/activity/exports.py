@@ -4,40 +4,31 @@
 and a row that keeps its `id` corrects that activity rather than adding another, so a file
 exported, corrected in a spreadsheet and imported again means what it meant.
 
-Choices made here:
-- CSV starts with a UTF-8 byte-order mark. Excel opens a CSV without one in the PC's legacy
-  code page, so "Zoë" or "Café" would come out garbled for the people most likely to open it;
-  Python's "utf-8-sig", and `core.imports.open_text`, drop the mark when reading it back.
-- CSV cells have no types, so a spreadsheet runs a text cell starting with = + - @ (or a tab
-  or carriage return) as a formula ("CSV injection"). Text cells like that get a leading
-  apostrophe, which Excel and LibreOffice show as text and hide; `csv_cell_unescape` undoes it
-  exactly, and the importer applies it. Numbers (a negative longitude) are never escaped.
-- XLSX cells are typed: text is written as a string cell, which is never evaluated, so it is
-  written unchanged; dates are real dates and counts real numbers.
+- How a value becomes a cell (the byte-order mark, the apostrophe that stops a text cell
+  running as a formula, typed XLSX cells) is `core.exports`, shared with the other downloads.
+  The importer applies `csv_cell_unescape`, so escaping is undone exactly.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import tempfile
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from beatbook.core.exports import BYTE_ORDER_MARK, csv_row_writer, csv_text
+from beatbook.core.exports import write_xlsx as write_xlsx_sheet
+from beatbook.core.exports import xlsx_response as xlsx_sheet_response
+
 from .demographics import field_names
 from .models import Activity
 from .selectors import activity_export_rows
 
 LIST_SEPARATOR = ";"
-# Characters that make a spreadsheet treat a text cell as a formula (OWASP's list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
-BYTE_ORDER_MARK = "\ufeff"
 
 
 def demographic_column(group: str, category: str) -> str:
@@ -126,44 +117,8 @@ def _rows(activities: QuerySet[Activity]) -> Iterator[list[Any]]:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _needs_guard(text: str) -> bool:
-    # Apostrophes already in front count too, so that escaping is undone exactly:
-    # "'=x" (typed by someone) is written "''=x" and read back as "'=x".
-    return text.lstrip("'")[:1] in FORMULA_STARTS
-
-
-def csv_cell_escape(text: str) -> str:
-    return f"'{text}" if _needs_guard(text) else text
-
-
-def csv_cell_unescape(text: str) -> str:
-    """The text a CSV cell written by `csv_cell_escape` held (for the importer)."""
-    return text[1:] if text.startswith("'") and _needs_guard(text) else text
-
-
-def csv_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return csv_cell_escape(value)
-    if isinstance(value, dt.time):
-        return value.strftime("%H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return str(value)
-
-
-class _Line:
-    """A file-like object whose write() returns the line, for csv.writer inside a generator."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
 def csv_lines(activities: QuerySet[Activity]) -> Iterator[str]:
-    writer = csv.writer(_Line(), lineterminator="\r\n")
+    writer = csv_row_writer()
     yield BYTE_ORDER_MARK + writer.writerow(EXPORT_COLUMNS)
     for values in _rows(activities):
         yield writer.writerow([csv_text(value) for value in values])
@@ -184,59 +139,18 @@ def csv_response(activities: QuerySet[Activity]) -> StreamingHttpResponse:
 
 # --- XLSX --------------------------------------------------------------------------------
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # openpyxl writes about 2,500 rows a second here (measured: 100,000 activities took 40 s), so
 # a bigger workbook would hold a web worker past a proxy's timeout. CSV has no such limit.
 XLSX_MAX_ROWS = 50_000
-# Keep up to this much of a workbook in memory before spilling to a temporary file.
-XLSX_MEMORY_LIMIT = 8 * 1024 * 1024
 
 
 def write_xlsx(activities: QuerySet[Activity], target: Any) -> None:
     """Write the activities as an XLSX workbook to the binary file-like `target`."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Activity")
-    bold = Font(bold=True)
-
-    def header_cell(name: str) -> Any:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        return cell
-
-    def cell(value: Any) -> Any:
-        # Most values go in as they are: a WriteOnlyCell per value would triple the time.
-        if isinstance(value, str):
-            if not value:
-                return None  # no cell at all reads back the same, and writes faster
-            # Control characters pasted into a text box are not allowed in XLSX.
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            if not value.startswith("="):
-                return value
-            written = WriteOnlyCell(sheet, value=value)
-            # openpyxl stores text starting "=" as a formula; force a plain string.
-            written.data_type = "s"
-            return written
-        if isinstance(value, dt.time):
-            written = WriteOnlyCell(sheet, value=value)
-            written.number_format = "hh:mm"
-            return written
-        # A date is stored as a real date, shown yyyy-mm-dd (openpyxl's format for dates).
-        return value
-
-    sheet.append([header_cell(name) for name in EXPORT_COLUMNS])
-    for values in _rows(activities):
-        sheet.append([cell(value) for value in values])
-    workbook.save(target)
+    write_xlsx_sheet(target, sheet_title="Activity", header=EXPORT_COLUMNS, rows=_rows(activities))
 
 
 def xlsx_response(activities: QuerySet[Activity]) -> FileResponse:
     """The activities as an XLSX download (built in a temporary file, then sent)."""
-    buffer = tempfile.SpooledTemporaryFile(max_size=XLSX_MEMORY_LIMIT)  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(activities, buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=export_filename("xlsx"), content_type=XLSX_CONTENT_TYPE)
+    return xlsx_sheet_response(
+        filename=export_filename("xlsx"), sheet_title="Activity", header=EXPORT_COLUMNS, rows=_rows(activities)
+    )

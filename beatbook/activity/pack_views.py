@@ -32,12 +32,13 @@ from django.utils.translation import gettext_lazy
 from beatbook.accounts.forms import GovukFormMixin
 from beatbook.accounts.models import Role
 from beatbook.areas.models import Area, Level
+from beatbook.core.exports import XLSX_CONTENT_TYPE
 from beatbook.crime import charts
 
 from . import access
 from . import pack as pack_data
 from .pack_pdf import render_pack_pdf
-from .pack_xlsx import XLSX_CONTENT_TYPE, render_pack_xlsx
+from .pack_xlsx import render_pack_xlsx
 from .periods import Period, month_period
 
 PACK_ROLES = frozenset({Role.COMMANDER, Role.ANALYST, Role.ADMIN})

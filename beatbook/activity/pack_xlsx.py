@@ -21,7 +21,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .pack import ComplianceTable, Pack
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTH_FORMAT = "mmm yyyy"
 PERCENT_FORMAT = "0%"
 BOLD = Font(bold=True)

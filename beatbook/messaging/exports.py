@@ -1,7 +1,6 @@
 """Message metrics as a spreadsheet: CSV and XLSX, one row per message, channel and area.
 
-The same choices as the activity downloads (`beatbook.activity.exports`, whose cell helpers
-are used here): the CSV starts with a UTF-8 byte-order mark so Excel reads accents right, and
+The same choices as every download (`beatbook.core.exports`): the CSV starts with a UTF-8 byte-order mark so Excel reads accents right, and
 a text cell a spreadsheet would run as a formula (= + - @, tab, carriage return) gets a
 leading apostrophe; XLSX cells are typed, text is never a formula. Counts mean what
 `metrics` says they mean. Opened is left empty when the force does not track opens.
@@ -9,8 +8,6 @@ leading apostrophe; XLSX cells are typed, text is never a formula. Counts mean w
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +15,9 @@ from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from beatbook.activity.exports import BYTE_ORDER_MARK, XLSX_CONTENT_TYPE, XLSX_MEMORY_LIMIT, csv_text
+from beatbook.core.exports import BYTE_ORDER_MARK, csv_row_writer, csv_text
+from beatbook.core.exports import write_xlsx as write_xlsx_sheet
+from beatbook.core.exports import xlsx_response as xlsx_sheet_response
 
 from . import access
 from .metrics import message_metrics
@@ -92,11 +91,6 @@ def _batch_rows(batch: list[Message], tracking: dict[int, bool]) -> Iterator[lis
             ]
 
 
-class _Line:
-    def write(self, text: str) -> str:
-        return text
-
-
 def _csv_value(value: Any) -> str:
     if hasattr(value, "isoformat") and not isinstance(value, str):
         return str(value.isoformat())
@@ -104,7 +98,7 @@ def _csv_value(value: Any) -> str:
 
 
 def csv_lines(messages: QuerySet[Message]) -> Iterator[str]:
-    writer = csv.writer(_Line(), lineterminator="\r\n")
+    writer = csv_row_writer()
     yield BYTE_ORDER_MARK + writer.writerow(EXPORT_COLUMNS)
     for values in export_rows(messages):
         yield writer.writerow([_csv_value(v) for v in values])
@@ -123,44 +117,13 @@ def csv_response(messages: QuerySet[Message]) -> StreamingHttpResponse:
 
 
 def write_xlsx(messages: QuerySet[Message], target: Any) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Message metrics")
-    bold = Font(bold=True)
-
-    def header(name: str) -> Any:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        return cell
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, str):
-            if not value:
-                return None
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            written = WriteOnlyCell(sheet, value=value)
-            # openpyxl stores text starting "=" as a formula; a string cell never runs.
-            written.data_type = "s"
-            return written
-        if hasattr(value, "tzinfo") and value.tzinfo is not None:
-            # Excel has no time zones: the London wall-clock time, as the pages show it.
-            written = WriteOnlyCell(sheet, value=value.replace(tzinfo=None))
-            written.number_format = "yyyy-mm-dd hh:mm"
-            return written
-        return value
-
-    sheet.append([header(name) for name in EXPORT_COLUMNS])
-    for values in export_rows(messages):
-        sheet.append([cell(v) for v in values])
-    workbook.save(target)
+    write_xlsx_sheet(target, sheet_title="Message metrics", header=EXPORT_COLUMNS, rows=export_rows(messages))
 
 
 def xlsx_response(messages: QuerySet[Message]) -> FileResponse:
-    buffer = tempfile.SpooledTemporaryFile(max_size=XLSX_MEMORY_LIMIT)  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(messages, buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=export_filename("xlsx"), content_type=XLSX_CONTENT_TYPE)
+    return xlsx_sheet_response(
+        filename=export_filename("xlsx"),
+        sheet_title="Message metrics",
+        header=EXPORT_COLUMNS,
+        rows=export_rows(messages),
+    )

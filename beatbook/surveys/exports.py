@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 
-from beatbook.activity.exports import BYTE_ORDER_MARK, XLSX_CONTENT_TYPE, XLSX_MEMORY_LIMIT, csv_text
 from beatbook.areas.models import Area
+from beatbook.core.exports import BYTE_ORDER_MARK, csv_text
+from beatbook.core.exports import write_xlsx as write_xlsx_sheet
+from beatbook.core.exports import xlsx_response as xlsx_sheet_response
 
 from .dashboard_selectors import ScoreIndex, question_texts
 from .models import Survey
@@ -115,42 +116,13 @@ def csv_response(survey: Survey, index: ScoreIndex, areas: Sequence[Area]) -> Ht
 
 
 def write_xlsx(survey: Survey, index: ScoreIndex, areas: Sequence[Area], target: Any) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Scores")
-    bold = Font(bold=True)
-
-    def header(name: str) -> Any:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        return cell
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, str):
-            if not value:
-                return None
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            if value.startswith("="):
-                # openpyxl stores text starting "=" as a formula; force a plain string.
-                written = WriteOnlyCell(sheet, value=value)
-                written.data_type = "s"
-                return written
-        return value
-
-    sheet.append([header(name) for name in columns(survey)])
-    for values in score_rows(index, areas):
-        sheet.append([cell(value) for value in values])
-    workbook.save(target)
+    write_xlsx_sheet(target, sheet_title="Scores", header=columns(survey), rows=score_rows(index, areas))
 
 
 def xlsx_response(survey: Survey, index: ScoreIndex, areas: Sequence[Area]) -> FileResponse:
-    buffer = tempfile.SpooledTemporaryFile(max_size=XLSX_MEMORY_LIMIT)  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(survey, index, areas, buffer)
-    buffer.seek(0)
-    return FileResponse(
-        buffer, as_attachment=True, filename=export_filename(survey, "xlsx"), content_type=XLSX_CONTENT_TYPE
+    return xlsx_sheet_response(
+        filename=export_filename(survey, "xlsx"),
+        sheet_title="Scores",
+        header=columns(survey),
+        rows=score_rows(index, areas),
     )

@@ -42,10 +42,10 @@ from django.utils import timezone
 
 from beatbook.areas.models import Area, Level
 from beatbook.areas.services import import_audit_by_force
+from beatbook.core.exports import csv_cell_unescape
 from beatbook.core.imports import ImportFailed, ImportReport, import_transaction, open_text, progress
 
 from .. import services
-from ..exports import csv_cell_unescape
 from ..models import Activity
 from ..services import RowsInvalid, activities_create_many
 from .activity_rows import (
