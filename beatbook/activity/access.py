@@ -62,6 +62,16 @@ def visible_activities(user: Any) -> QuerySet[Activity]:
     return activities
 
 
+# What the team records for itself: partners see the engagement, not the force's own notes,
+# who logged it or the officer hours it cost (performance management data).
+INTERNAL_FIELDS = ("notes", "officer_hours", "recorded_by", "client_id")
+
+
+def sees_internal_fields(user: Any) -> bool:
+    """False for partners: `INTERNAL_FIELDS` are left out of what they see (page, API, export)."""
+    return _is_staff(user) and user.role != Role.PARTNER
+
+
 def _linked_to(areas: QuerySet[Area]) -> QuerySet[Any]:
     from .models import ActivityArea
 

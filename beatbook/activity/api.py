@@ -69,12 +69,12 @@ class ActivityOut(Schema):
     issue_categories: list[str] = Field(description="Issue category slugs.")
     follow_up: str
     priorities_set: bool
-    officer_hours: float
+    officer_hours: float | None = Field(description="All officers together, in hours; null for partners.")
     links: list[str]
-    notes: str
+    notes: str | None = Field(description="The team's own notes; null for partners.")
     shared_with_partners: bool
-    client_id: uuid.UUID | None
-    recorded_by: str | None
+    client_id: uuid.UUID | None = Field(description="The recording device's id for the record; null for partners.")
+    recorded_by: str | None = Field(description="Username of who recorded it; null for import and for partners.")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -223,9 +223,12 @@ def _visible_area(user: Any, code: str, *, levels: tuple[str, ...]) -> Area:
     return area
 
 
-def activity_out(activity: Activity) -> dict[str, Any]:
-    """One activity as the API shows it. Expects `selectors.with_all_details`."""
-    return {
+def activity_out(activity: Activity, *, internal: bool = True) -> dict[str, Any]:
+    """One activity as the API shows it. Expects `selectors.with_all_details`.
+
+    With `internal=False` (partners) the team's own fields (`access.INTERNAL_FIELDS`) are null.
+    """
+    shown = {
         "id": activity.pk,
         "type": activity.type.slug,
         "type_name": activity.type.name,
@@ -257,6 +260,9 @@ def activity_out(activity: Activity) -> dict[str, Any]:
         "created_at": activity.created_at,
         "updated_at": activity.updated_at,
     }
+    if not internal:
+        shown.update(dict.fromkeys(access.INTERNAL_FIELDS))
+    return shown
 
 
 def _errors(errors: dict[str, list[str]]) -> Status[dict[str, Any]]:
@@ -340,8 +346,8 @@ def _categories(names: list[str], add: Any) -> list[IssueCategory]:
     return list(dict.fromkeys(found))
 
 
-def _detail(activity: Activity) -> dict[str, Any]:
-    return activity_out(selectors.activity_detail(activity))
+def _detail(activity: Activity, *, internal: bool = True) -> dict[str, Any]:
+    return activity_out(selectors.activity_detail(activity), internal=internal)
 
 
 # --- activities --------------------------------------------------------------------------
@@ -372,7 +378,7 @@ def list_activities(
         "page": page,
         "pages": max(1, math.ceil(count / PAGE_SIZE)),
         "page_size": PAGE_SIZE,
-        "results": [activity_out(a) for a in rows],
+        "results": [activity_out(a, internal=access.sees_internal_fields(user)) for a in rows],
     }
 
 
@@ -387,7 +393,8 @@ def _type_filter(slug: str | None) -> ActivityType | None:
 
 @router.get("/activities/{activity_id}", response=ActivityOut, summary="One activity")
 def get_activity(request: HttpRequest, activity_id: int) -> dict[str, Any]:
-    return _detail(access.get_activity_for_user(_user(request), pk=activity_id))
+    user = _user(request)
+    return _detail(access.get_activity_for_user(user, pk=activity_id), internal=access.sees_internal_fields(user))
 
 
 @router.post(

@@ -108,19 +108,27 @@ def export_values(row: dict[str, Any], *, zone: dt.tzinfo | None = None) -> list
     ]
 
 
-def _rows(activities: QuerySet[Activity]) -> Iterator[list[Any]]:
+# Columns left empty for partners (`access.INTERNAL_FIELDS`; who recorded it is not exported).
+INTERNAL_COLUMNS = frozenset({"notes", "officer_hours"})
+
+
+def _rows(activities: QuerySet[Activity], *, internal: bool = True) -> Iterator[list[Any]]:
     zone = timezone.get_current_timezone()  # looked up once: per row it is a tenth of the time
+    hidden = [] if internal else [EXPORT_COLUMNS.index(name) for name in sorted(INTERNAL_COLUMNS)]
     for row in activity_export_rows(activities, chunk_size=CHUNK_SIZE):
-        yield export_values(row, zone=zone)
+        values = export_values(row, zone=zone)
+        for index in hidden:
+            values[index] = None
+        yield values
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def csv_lines(activities: QuerySet[Activity]) -> Iterator[str]:
+def csv_lines(activities: QuerySet[Activity], *, internal: bool = True) -> Iterator[str]:
     writer = csv_row_writer()
     yield BYTE_ORDER_MARK + writer.writerow(EXPORT_COLUMNS)
-    for values in _rows(activities):
+    for values in _rows(activities, internal=internal):
         yield writer.writerow([csv_text(value) for value in values])
 
 
@@ -128,10 +136,11 @@ def export_filename(extension: str) -> str:
     return f"activity-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def csv_response(activities: QuerySet[Activity]) -> StreamingHttpResponse:
-    """The activities as a CSV download, written while it is sent."""
+def csv_response(activities: QuerySet[Activity], *, internal: bool = True) -> StreamingHttpResponse:
+    """The activities as a CSV download, written while it is sent (partners: `internal=False`)."""
     response = StreamingHttpResponse(
-        (line.encode("utf-8") for line in csv_lines(activities)), content_type="text/csv; charset=utf-8"
+        (line.encode("utf-8") for line in csv_lines(activities, internal=internal)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{export_filename("csv")}"'
     return response
@@ -149,8 +158,11 @@ def write_xlsx(activities: QuerySet[Activity], target: Any) -> None:
     write_xlsx_sheet(target, sheet_title="Activity", header=EXPORT_COLUMNS, rows=_rows(activities))
 
 
-def xlsx_response(activities: QuerySet[Activity]) -> FileResponse:
-    """The activities as an XLSX download (built in a temporary file, then sent)."""
+def xlsx_response(activities: QuerySet[Activity], *, internal: bool = True) -> FileResponse:
+    """The activities as an XLSX download (built in a temporary file, then sent; partners: `internal=False`)."""
     return xlsx_sheet_response(
-        filename=export_filename("xlsx"), sheet_title="Activity", header=EXPORT_COLUMNS, rows=_rows(activities)
+        filename=export_filename("xlsx"),
+        sheet_title="Activity",
+        header=EXPORT_COLUMNS,
+        rows=_rows(activities, internal=internal),
     )

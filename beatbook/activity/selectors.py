@@ -73,9 +73,11 @@ def activity_search(user: Any, *, filters: ActivityFilters) -> QuerySet[Activity
         tagged = Activity.issue_categories.through.objects.filter(activity=OuterRef("pk"), issuecategory=f.category)
         activities = activities.filter(Exists(tagged))
     if f.q:
-        activities = activities.filter(
-            Q(title__icontains=f.q) | Q(issues_raised__icontains=f.q) | Q(notes__icontains=f.q)
-        )
+        text = Q(title__icontains=f.q) | Q(issues_raised__icontains=f.q)
+        if access.sees_internal_fields(user):
+            # Not for partners: a match would tell them what the team's own notes say.
+            text |= Q(notes__icontains=f.q)
+        activities = activities.filter(text)
     if f.with_partners:
         # The same rule as ActivityArea.with_partner: a listed partner or a named other one.
         listed = Activity.partners.through.objects.filter(activity=OuterRef("pk"))

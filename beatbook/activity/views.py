@@ -119,6 +119,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reached": reached,
         "can_edit": access.can_edit_activity(user, activity),
         "can_record": access.can_record(user),
+        "internal": access.sees_internal_fields(user),
         "recorded": request.GET.get("recorded") == "1",
         "draft_key": _draft_key(user),
     }
@@ -152,6 +153,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "totals": totals,
+        "internal": access.sees_internal_fields(user),
         "query": query,
         "can_record": access.can_record(user),
         "filtered": bool(query),
@@ -162,14 +164,16 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def activity_export_csv(request: HttpRequest) -> HttpResponseBase:
-    _form, activities, _query = _filtered(request, _user(request))
-    return exports.csv_response(activities)
+    user = _user(request)
+    _form, activities, _query = _filtered(request, user)
+    return exports.csv_response(activities, internal=access.sees_internal_fields(user))
 
 
 @login_required
 @require_GET
 def activity_export_xlsx(request: HttpRequest) -> HttpResponseBase:
-    _form, activities, query = _filtered(request, _user(request))
+    user = _user(request)
+    _form, activities, query = _filtered(request, user)
     count = activities.count()
     if count > exports.XLSX_MAX_ROWS:
         messages.error(
@@ -181,4 +185,4 @@ def activity_export_xlsx(request: HttpRequest) -> HttpResponseBase:
             % {"count": f"{count:,}", "limit": f"{exports.XLSX_MAX_ROWS:,}"},
         )
         return redirect(f"{reverse('activity:list')}?{query}" if query else reverse("activity:list"))
-    return exports.xlsx_response(activities)
+    return exports.xlsx_response(activities, internal=access.sees_internal_fields(user))
