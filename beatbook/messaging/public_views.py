@@ -136,16 +136,17 @@ def sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = _subscriber(request, token, links.Purpose.CONFIRM)
-    if subscriber.status == SubscriberStatus.ACTIVE:
+    evidence = read_confirmation_evidence(request.GET.get("e", ""))
+    via, sent_at = str(evidence.get("via") or ""), evidence.get("at")
+    if subscriber.status == SubscriberStatus.ACTIVE and not subscriber_services.channel_awaiting_confirmation(
+        subscriber, via, sent_at
+    ):
         return redirect(links.manage_url(subscriber))
-    if subscriber.status != SubscriberStatus.PENDING:
+    if subscriber.status not in (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE):
         return render(request, "messaging/public_confirm.html", {"subscriber": subscriber, "gone": True})
     if request.method == "POST":
-        evidence = read_confirmation_evidence(request.GET.get("e", ""))
         wording = selectors.wording_for(subscriber.force, evidence.get("w"))
-        subscriber_services.subscriber_confirm(
-            subscriber=subscriber, wording=wording, via=str(evidence.get("via") or ""), link_sent_at=evidence.get("at")
-        )
+        subscriber_services.subscriber_confirm(subscriber=subscriber, wording=wording, via=via, link_sent_at=sent_at)
         messages.success(request, _("You are subscribed. You can change what you receive on this page at any time."))
         return redirect(links.manage_url(subscriber))
     return render(request, "messaging/public_confirm.html", {"subscriber": subscriber, "gone": False})

@@ -369,6 +369,28 @@ def subscribe(*, force: Area, data: SignupData) -> SignupOutcome:
     return SignupOutcome.CONFIRMATION_SENT
 
 
+def _proven(subscriber: Subscriber, channel: str) -> bool:
+    """Whether the subscriber has shown they hold this channel's address since they last
+    signed up: a consent for it given at or after `confirmed_at` (withdrawn or not)."""
+    if subscriber.confirmed_at is None:
+        return False
+    return subscriber.consents.filter(channel=channel, given_at__gte=subscriber.confirmed_at).exists()
+
+
+def channel_awaiting_confirmation(subscriber: Subscriber, channel: str, link_sent_at: dt.datetime | None) -> bool:
+    """Whether a confirmation link for `channel`, sent at `link_sent_at`, would still turn the
+    channel on for an active subscriber: the address is there, the channel has no live consent,
+    and none of its consents was withdrawn after the link was sent (an old link never undoes
+    someone turning texts off)."""
+    address = subscriber.email if channel == DeliveryChannel.EMAIL else subscriber.phone if channel else ""
+    if subscriber.status != SubscriberStatus.ACTIVE or not address or link_sent_at is None:
+        return False
+    consents = subscriber.consents.filter(channel=channel)
+    if consents.filter(withdrawn_at__isnull=True).exists():
+        return False
+    return not consents.filter(withdrawn_at__gte=link_sent_at).exists()
+
+
 @transaction.atomic
 def subscriber_confirm(
     *,
@@ -377,13 +399,18 @@ def subscriber_confirm(
     via: str = "",
     link_sent_at: dt.datetime | None = None,
 ) -> Subscriber:
-    """Make a pending subscriber active and record their consent for each channel they chose.
+    """Record consent for the channel the confirmation link was sent by (`via`), making a pending
+    subscriber active.
 
-    Confirming twice changes nothing. `via` is the channel the link was sent by and
-    `link_sent_at` when; both go in the consent's evidence (never the address itself, which
-    erasure must be able to remove from everywhere)."""
+    Each channel is confirmed by its own link: someone who gave an email address and a mobile
+    number gets one link by each, and texts start only once the text's link is followed, so a
+    number typed wrongly (or someone else's) is never sent anything. A link followed again
+    changes nothing. Without `via` (an older link) every channel chosen is confirmed. `via`
+    and `link_sent_at` go in the consent's evidence (never the address itself, which erasure
+    must be able to remove from everywhere)."""
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-    if subscriber.status != SubscriberStatus.PENDING:
+    pending = subscriber.status == SubscriberStatus.PENDING
+    if not pending and not channel_awaiting_confirmation(subscriber, via, link_sent_at):
         return subscriber
     wording = wording or selectors.current_wording(subscriber.force)
     if wording is None:
@@ -396,6 +423,10 @@ def subscriber_confirm(
         f"confirmed on {now:%Y-%m-%d %H:%M} UTC by following the confirmation link{sent} {how}".rstrip()
         + "."
     )
+    chosen = _channels(subscriber) if pending else []
+    if pending and via and via not in chosen:
+        return subscriber  # a link from an earlier sign-up, for a channel no longer chosen
+    confirmed = [via] if via in (DeliveryChannel.EMAIL, DeliveryChannel.SMS) else chosen
     Consent.objects.bulk_create(
         [
             Consent(
@@ -406,12 +437,16 @@ def subscriber_confirm(
                 given_at=now,
                 evidence=evidence,
             )
-            for channel in _channels(subscriber)
+            for channel in confirmed
         ]
     )
-    subscriber.status = SubscriberStatus.ACTIVE
-    subscriber.confirmed_at = now
-    subscriber.save(update_fields=["status", "confirmed_at"])
+    # A channel chosen but not yet confirmed stays off until its own link is followed.
+    subscriber.wants_email = DeliveryChannel.EMAIL in confirmed or (subscriber.wants_email and not pending)
+    subscriber.wants_sms = DeliveryChannel.SMS in confirmed or (subscriber.wants_sms and not pending)
+    if pending:
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.confirmed_at = now
+    subscriber.save(update_fields=["status", "confirmed_at", "wants_email", "wants_sms"])
     _refresh_area_copies(subscriber)
     return subscriber
 
@@ -433,7 +468,10 @@ class PreferencesData:
 @transaction.atomic
 def preferences_update(*, subscriber: Subscriber, data: PreferencesData) -> Subscriber:
     """Change what an active subscriber receives. A channel turned on is a new consent (to the
-    current wording); a channel turned off withdraws its consent."""
+    current wording), or, if its address was never confirmed, a confirmation link sent to it;
+    a channel turned off withdraws its consent."""
+    from . import transactional
+
     subscriber = Subscriber.objects.select_for_update().select_related("force").get(pk=subscriber.pk)
     if subscriber.status != SubscriberStatus.ACTIVE:
         raise ValidationError({"__all__": [_("You are not subscribed, so there is nothing to change.")]})
@@ -459,12 +497,25 @@ def preferences_update(*, subscriber: Subscriber, data: PreferencesData) -> Subs
         raise ValidationError(errors)
     now = timezone.now()
     wording = selectors.current_wording(subscriber.force)
+    wanted = {DeliveryChannel.EMAIL: data.wants_email, DeliveryChannel.SMS: data.wants_sms}
     for channel, before, after in (
         (DeliveryChannel.EMAIL, subscriber.wants_email, data.wants_email),
         (DeliveryChannel.SMS, subscriber.wants_sms, data.wants_sms),
     ):
         if before and not after:
             subscriber.consents.filter(channel=channel, withdrawn_at__isnull=True).update(withdrawn_at=now)
+        elif after and not before and not _proven(subscriber, channel):
+            # Never confirmed: the address gets a link, and the channel starts when it is followed.
+            wanted[channel] = False
+            if wording is not None:
+                transaction.on_commit(
+                    partial(
+                        transactional.send_confirmation,
+                        subscriber_id=subscriber.pk,
+                        wording_id=wording.pk,
+                        channels=[str(channel)],
+                    )
+                )
         elif after and not before and wording is not None:
             Consent.objects.create(
                 subscriber=subscriber,
@@ -475,8 +526,8 @@ def preferences_update(*, subscriber: Subscriber, data: PreferencesData) -> Subs
                 evidence=f"Turned on in the preference centre on {now:%Y-%m-%d %H:%M} UTC, "
                 f"reached by the signed link sent to the subscriber.",
             )
-    subscriber.wants_email = data.wants_email
-    subscriber.wants_sms = data.wants_sms
+    subscriber.wants_email = wanted[DeliveryChannel.EMAIL]
+    subscriber.wants_sms = wanted[DeliveryChannel.SMS]
     subscriber.language = _language(data.language)
     subscriber.email_format = data.email_format
     subscriber.frequency = data.frequency
