@@ -151,6 +151,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# PostgreSQL: server-side binding sends values apart from the SQL text, which lets psycopg
+# prepare a statement once a connection has run it DB_PREPARE_THRESHOLD times (0: never); a
+# prepared statement is not parsed or planned again, which saves PostgreSQL's CPU on hot paths
+# (the public survey form). Leave both off behind a pooler in transaction mode (PgBouncer
+# before 1.21), where a prepared statement may be missing on the next server connection.
+DB_SERVER_SIDE_BINDING = env_bool("DB_SERVER_SIDE_BINDING", False)
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 0, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DB_SERVER_SIDE_BINDING:
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    if DB_PREPARE_THRESHOLD:
+        if not DB_SERVER_SIDE_BINDING:
+            raise ImproperlyConfigured(
+                f"DB_PREPARE_THRESHOLD={DB_PREPARE_THRESHOLD} needs DB_SERVER_SIDE_BINDING=true "
+                "(statements sent with their values in the text cannot be prepared)."
+            )
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = DB_PREPARE_THRESHOLD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from beatbook.core.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("beatbook.public.urls")),
     path("staff/", include("beatbook.accounts.urls")),
     path("staff/areas/", include("beatbook.areas.urls")),

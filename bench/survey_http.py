@@ -1,18 +1,23 @@
-"""Public "Your Views" submissions through the real HTTP stack: gunicorn, Django, PostgreSQL.
+"""Public "Your Views" submissions through the real HTTP stack: the production server, Django,
+PostgreSQL.
 
-    .venv/bin/python bench/survey_http.py                          # 20,000 submissions
+    .venv/bin/python bench/survey_http.py                          # 20,000 submissions, Granian
+    .venv/bin/python bench/survey_http.py --server granian,gunicorn --submissions 6000
     .venv/bin/python bench/survey_http.py --submissions 5000 --follow
     .venv/bin/python bench/survey_http.py --in-process 2000       # CPU a submission, no server
     .venv/bin/python bench/survey_http.py --in-process 2000 --profile 30
 
 Creates a fresh PostgreSQL database (`--database`, dropped first), migrates it, builds a
 synthetic force (6 NPAs, 60 neighbourhoods, 600 LSOAs, a postcode each), a survey from the
-standard template with a wave open today, and invitations for half the submissions. Starts
-gunicorn with `deploy/gunicorn.conf.py` and production settings (DEBUG=false, a random
-SECRET_KEY, ALLOWED_HOSTS, collected static files, persistent database connections, one
-trusted proxy hop; no HTTPS redirect, since this is loopback) and sends the submissions from
-`--clients` separate processes, each holding `--connections` keep-alive connections. Each
-connection fetches the form once for its CSRF cookie and token, then posts.
+standard template with a wave open today, and invitations for half the submissions. Starts the
+server as `deploy/` runs it (`--server`: Granian through `deploy/granian_server.py`, or gunicorn
+with `deploy/gunicorn.conf.py`; several, comma-separated, run one after the other, each on a
+fresh database) with production settings (DEBUG=false, a random SECRET_KEY, ALLOWED_HOSTS,
+collected static files, persistent database connections, one trusted proxy hop; no HTTPS
+redirect, since this is loopback) and sends the submissions from `--clients` separate
+processes, each holding `--connections` keep-alive connections. Each connection fetches the
+form once for its CSRF cookie and token, then posts. Database settings such as
+DB_SERVER_SIDE_BINDING and DB_PREPARE_THRESHOLD are passed on from the environment.
 
 Every submission is unique: its free-text concern carries its number. Half come with their
 own invitation token; the other half are anonymous; every three submissions share an
@@ -22,10 +27,11 @@ the database must hold exactly N responses, each number once, every number the c
 succeed and nothing the client saw fail; each sent invitation used once, by its submission.
 
 Prints submissions a second (from the moment every connection is ready to the last answer),
-latency percentiles, workers, the CPU seconds the server and the clients used, and the
-verification. The client runs on the same machine and competes with the server for CPU.
+latency percentiles, and the CPU a submission of the server's processes, of the PostgreSQL
+backends serving the bench's database and of the load client (all on this machine's cores),
+and the verification.
 
-`--in-process N` skips gunicorn: it sends the first N submissions through Django's test
+`--in-process N` skips the server: it sends the first N submissions through Django's test
 client (whole middleware stack, CSRF enforced, the same settings) in this one process and
 prints the CPU a submission and the queries each made, which a loaded machine disturbs far
 less than throughput; `--profile K` adds a cProfile (CPU clock) of them, top K functions.
@@ -40,7 +46,9 @@ import os
 import platform
 import re
 import secrets
+import selectors
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -77,7 +85,7 @@ class Submission:
 
 
 def server_env(
-    *, database_url: str, port: int, workers: int, threads: int, secret: str, static_root: str
+    *, database_url: str, port: int, workers: int | None, threads: int, secret: str, static_root: str
 ) -> dict[str, str]:
     """Production settings for gunicorn and Beatbook, on loopback."""
     env = dict(os.environ)
@@ -92,11 +100,17 @@ def server_env(
         TRUSTED_PROXY_COUNT="1",
         STATIC_ROOT=static_root,
         GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY=str(workers),
+        WEB_BIND=f"127.0.0.1:{port}",
         GUNICORN_THREADS=str(threads),
+        WEB_THREADS=str(threads),
         GUNICORN_KEEPALIVE="30",
         LOG_LEVEL="WARNING",
     )
+    # Without a number, each server's own default (deploy/): Granian one worker a core,
+    # gunicorn two.
+    env.pop("WEB_CONCURRENCY", None)
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
     return env
 
 
@@ -184,16 +198,21 @@ def build_survey(submissions: int, seed: int) -> tuple[list[Submission], int]:
 
 
 # --- the load client (separate processes) ---------------------------------------------------
+#
+# The client shares the two cores with the server and PostgreSQL, so it is kept lean: each
+# process runs one thread that drives its connections from an epoll loop over raw keep-alive
+# sockets, every request is encoded before the clock starts, and of each answer only the status
+# line, Content-Length (or the chunked end) and Location are read. Every answer's status and
+# Location are still checked.
 
 
-def _connection_worker(
-    port: int, items: list[Submission], follow: bool, ready: Any, start: Any, out: list[tuple[int, int, float]]
-) -> None:
+def fetch_form(port: int) -> tuple[str, str]:
+    """The CSRF cookie and the form's token, as a browser gets them on its first visit."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    path = f"/your-views/{SLUG}/"
-    connection.request("GET", path, headers={"X-Forwarded-For": "192.0.2.1"})
+    connection.request("GET", f"/your-views/{SLUG}/", headers={"X-Forwarded-For": "192.0.2.1"})
     page = connection.getresponse()
     html = page.read().decode()
+    connection.close()
     cookie = next(
         (
             value.split(";")[0]
@@ -204,57 +223,144 @@ def _connection_worker(
     )
     match = CSRF_INPUT.search(html)
     if page.status != 200 or not cookie or match is None:
-        raise SystemExit(f"the form did not load: HTTP {page.status}")
-    csrf = match.group(1)
-    ready.wait()
-    start.wait()
-    for item in items:
-        body = f"csrfmiddlewaretoken={csrf}&{item.body}"
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookie,
-            "X-Forwarded-For": item.address,
-            "Accept-Language": item.language,
-        }
-        began = time.perf_counter()
-        try:
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            status = response.status
-            location = response.getheader("Location", "")
-            if status == 302 and follow:
-                connection.request("GET", location, headers={"Cookie": cookie, "Accept-Language": item.language})
-                thanks = connection.getresponse()
-                thanks.read()
-                status = 302 if thanks.status == 200 else thanks.status
-            elif status == 302 and not location.endswith("/thanks/"):
-                status = -302
-        except (OSError, http.client.HTTPException):
-            status = -1
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        out.append((item.number, status, time.perf_counter() - began))
-    connection.close()
+        raise RuntimeError(f"the form did not load: HTTP {page.status}, {html[:200]!r}")
+    return cookie, match.group(1)
+
+
+def encode_post(port: int, item: Submission, cookie: str, csrf: str) -> bytes:
+    body = f"csrfmiddlewaretoken={csrf}&{item.body}".encode()
+    head = (
+        f"POST /your-views/{SLUG}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+        f"Cookie: {cookie}\r\nX-Forwarded-For: {item.address}\r\nAccept-Language: {item.language}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def encode_get(port: int, path: str, cookie: str, language: str) -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nAccept-Language: {language}\r\n\r\n"
+    ).encode()
+
+
+def parse_answer(buffer: bytearray) -> tuple[int, str, int] | None:
+    """(status, Location, bytes used) of the first complete answer in `buffer`, None while it
+    is incomplete."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = bytes(buffer[:end]).decode("latin-1")
+    lowered = head.lower()
+    status = int(head[9:12])
+    location = ""
+    at = lowered.find("\r\nlocation:")
+    if at >= 0:
+        stop = head.find("\r\n", at + 2)
+        location = head[at + 11 : stop if stop >= 0 else len(head)].strip()
+    at = lowered.find("\r\ncontent-length:")
+    if at >= 0:
+        stop = head.find("\r\n", at + 2)
+        used = end + 4 + int(head[at + 17 : stop if stop >= 0 else len(head)])
+        return (status, location, used) if len(buffer) >= used else None
+    if "\r\ntransfer-encoding: chunked" in lowered:
+        last = buffer.find(b"\r\n0\r\n\r\n", end)
+        return (status, location, last + 7) if last >= 0 else None
+    return status, location, end + 4
+
+
+@dataclass
+class _Connection:
+    requests: list[tuple[int, bytes, str]]  # (number, request, language)
+    socket: socket.socket
+    buffer: bytearray
+    cookie: str
+    began: float = 0.0
+    following: bool = False
+    next: int = 0
 
 
 def client_process(
     port: int, items: list[Submission], connections: int, follow: bool, ready: Any, start: Any
 ) -> tuple[list[tuple[int, int, float]], float]:
-    """Send `items` over `connections` keep-alive connections (one thread each)."""
-    cpu = time.process_time()
-    results: list[list[tuple[int, int, float]]] = [[] for _ in range(connections)]
-    threads = [
-        threading.Thread(
-            target=_connection_worker, args=(port, items[k::connections], follow, ready, start, results[k])
-        )
-        for k in range(connections)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [row for part in results for row in part], time.process_time() - cpu
+    """Send `items` over `connections` keep-alive connections (one thread, an epoll loop).
+    `ready` is waited on once this process holds every connection's token, then `start`."""
+    thanks = f"/your-views/{SLUG}/thanks/"
+    states: list[_Connection] = []
+    try:
+        for k in range(connections):
+            cookie, csrf = fetch_form(port)
+            requests = [
+                (item.number, encode_post(port, item, cookie, csrf), item.language) for item in items[k::connections]
+            ]
+            if requests:
+                states.append(_Connection(requests=requests, socket=_connect(port), buffer=bytearray(), cookie=cookie))
+    except BaseException:
+        ready.abort()  # the bench stops with this error rather than waiting for this client
+        raise
+    ready.wait(timeout=300)
+    start.wait(300)
+    cpu = time.process_time()  # the sending only: fetching the forms and encoding came before
+    out: list[tuple[int, int, float]] = []
+    selector = selectors.DefaultSelector()
+    for state in states:
+        state.began = time.perf_counter()
+        state.socket.sendall(state.requests[0][1])
+        selector.register(state.socket, selectors.EVENT_READ, state)
+    pending = len(states)
+    while pending:
+        for key, _events in selector.select():
+            state = key.data
+            number, _request, language = state.requests[state.next]
+            try:
+                chunk = state.socket.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:  # the server closed the connection: this submission failed
+                selector.unregister(state.socket)
+                state.socket.close()
+                out.append((number, -1, time.perf_counter() - state.began))
+                state.following, state.buffer = False, bytearray()
+                state.next += 1
+                if state.next == len(state.requests):
+                    pending -= 1
+                    continue
+                state.socket = _connect(port)
+                selector.register(state.socket, selectors.EVENT_READ, state)
+                state.began = time.perf_counter()
+                state.socket.sendall(state.requests[state.next][1])
+                continue
+            state.buffer += chunk
+            answer = parse_answer(state.buffer)
+            if answer is None:
+                continue
+            status, location, used = answer
+            del state.buffer[:used]
+            if state.following:
+                status = 302 if status == 200 else status
+            elif status == 302 and location != thanks and not location.endswith(thanks):
+                status = -302
+            elif status == 302 and follow:
+                state.following = True
+                state.socket.sendall(encode_get(port, thanks, state.cookie, language))
+                continue
+            out.append((number, status, time.perf_counter() - state.began))
+            state.following = False
+            state.next += 1
+            if state.next == len(state.requests):
+                selector.unregister(state.socket)
+                state.socket.close()
+                pending -= 1
+                continue
+            state.began = time.perf_counter()
+            state.socket.sendall(state.requests[state.next][1])
+    selector.close()
+    return out, time.process_time() - cpu
+
+
+def _connect(port: int) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return connection
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -277,18 +383,37 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
-def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    return subprocess.Popen(
-        [str(gunicorn), "-c", str(PROJECT / "deploy" / "gunicorn.conf.py"), "beatbook.wsgi"], cwd=PROJECT, env=env
-    )
+SERVERS = ("granian", "gunicorn")
+
+
+def start_server(env: dict[str, str], server: str = "granian") -> subprocess.Popen[bytes]:
+    """The production server as `deploy/` runs it: Granian (`deploy/granian_server.py`) or
+    gunicorn (`deploy/gunicorn.conf.py`)."""
+    if server == "gunicorn":
+        command = [str(Path(sys.executable).with_name("gunicorn")), "-c", str(PROJECT / "deploy" / "gunicorn.conf.py")]
+        command.append("beatbook.wsgi")
+    elif server == "granian":
+        command = [sys.executable, str(PROJECT / "deploy" / "granian_server.py")]
+    else:
+        raise ValueError(f"unknown server {server!r}: expected one of {', '.join(SERVERS)}")
+    return subprocess.Popen(command, cwd=PROJECT, env=env)
+
+
+def database_backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving `database` (from /proc: the
+    bench runs on the database's machine)."""
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        pids = [row[0] for row in connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])]
+    return {pid: process_tree_cpu(pid) for pid in pids}
 
 
 def wait_until_serving(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped with code {server.returncode}")
+            raise SystemExit(f"the server stopped with code {server.returncode}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", "/your-views/about/")
@@ -296,7 +421,7 @@ def wait_until_serving(port: int, server: subprocess.Popen[bytes], seconds: floa
                 return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within a minute")
+    raise SystemExit("the server did not answer within a minute")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -436,15 +561,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=20_000)
     parser.add_argument("--database", default="bench_s3", help="PostgreSQL database to (re)create")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--server",
+        default=SERVERS[0],
+        help=f"comma-separated, each run in turn on a fresh database: {', '.join(SERVERS)} (default %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server worker processes (default: the server's own, see deploy/)"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per client process")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections per client process")
     parser.add_argument("--follow", action="store_true", help="also fetch the thanks page, as a browser would")
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--in-process", type=int, default=0, metavar="N", help="N submissions in process, no server")
     parser.add_argument("--profile", type=int, default=0, metavar="K", help="with --in-process: top K of a profile")
     args = parser.parse_args(argv)
+    servers = [name.strip() for name in args.server.split(",") if name.strip()]
+    unknown = sorted(set(servers) - set(SERVERS))
+    if unknown or not servers:
+        parser.error(f"--server: unknown {', '.join(unknown) or 'nothing'}; expected {', '.join(SERVERS)}")
 
     secret = secrets.token_urlsafe(50)
     static_root = str(Path(tempfile.gettempdir()) / "beatbook-bench-static")
@@ -456,47 +592,56 @@ def main(argv: list[str] | None = None) -> int:
         secret=secret,
         static_root=static_root,
     )
-    os.environ.update({key: env[key] for key in env if key not in ("GUNICORN_BIND",)})
+    os.environ.update({key: env[key] for key in env if key not in ("GUNICORN_BIND", "WEB_BIND")})
     print(
         f"machine: {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    began = time.perf_counter()
-    create_database(args.database)
     import django
-    from django.core.management import call_command
-    from django.db import connections
 
     django.setup()
-    call_command("migrate", verbosity=0)
-    if not (Path(static_root) / "staticfiles.json").exists():
-        call_command("collectstatic", interactive=False, verbosity=0)
-    items, survey_id = build_survey(args.in_process or args.submissions, args.seed)
     if args.in_process:
+        items, survey_id = prepare(args.database, args.in_process, args.seed, static_root)
         failures = in_process(items, survey_id, args.profile)
         print("verification passed" if not failures else f"verification FAILED: {'; '.join(failures)}")
         return 1 if failures else 0
+    failed = 0
+    for server in servers:
+        failed += run_over_http(server, args, env, static_root)
+    return 1 if failed else 0
+
+
+def prepare(database: str, submissions: int, seed: int, static_root: str) -> tuple[list[Submission], int]:
+    """A fresh database, migrated, with the force, survey and invitations."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    began = time.perf_counter()
     connections.close_all()
+    create_database(database)
+    call_command("migrate", verbosity=0)
+    if not (Path(static_root) / "staticfiles.json").exists():
+        call_command("collectstatic", interactive=False, verbosity=0)
+    items, survey_id = build_survey(submissions, seed)
     print(
-        f"setup: fresh database {args.database}, migrated, survey and {args.submissions // 2:,} invitations "
+        f"setup: fresh database {database}, migrated, survey and {submissions // 2:,} invitations "
         f"in {time.perf_counter() - began:.1f} s"
     )
+    return items, survey_id
 
-    server = subprocess.Popen(
-        [
-            str(PROJECT / ".venv" / "bin" / "gunicorn"),
-            "-c",
-            str(PROJECT / "deploy" / "gunicorn.conf.py"),
-            "beatbook.wsgi",
-        ],
-        cwd=PROJECT,
-        env=env,
-    )
+
+def run_over_http(server_name: str, args: argparse.Namespace, env: dict[str, str], static_root: str) -> int:
+    """One run through `server_name`; returns 1 when the verification fails."""
+    from django.db import connections
+
+    items, survey_id = prepare(args.database, args.submissions, args.seed, static_root)
+    connections.close_all()
+    server = start_server(env, server_name)
     try:
         wait_until_serving(args.port, server)
         context = multiprocessing.get_context("fork")
         manager = context.Manager()
-        ready = manager.Barrier(args.clients * args.connections + 1)
+        ready = manager.Barrier(args.clients + 1)
         start = manager.Event()
         with context.Pool(args.clients) as pool:
             parts = [
@@ -505,34 +650,46 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 for k in range(args.clients)
             ]
-            ready.wait()
+            try:
+                ready.wait(timeout=300)
+            except threading.BrokenBarrierError:
+                for part in parts:
+                    part.get(timeout=60)  # raises the client's own error
+                raise
+            load_before = os.getloadavg()[0]
+            database_cpu = database_backends_cpu(args.database)
             server_cpu = process_tree_cpu(server.pid)
             load_began = time.perf_counter()
             start.set()
             outputs = [part.get() for part in parts]
             elapsed = time.perf_counter() - load_began
             server_cpu = process_tree_cpu(server.pid) - server_cpu
+            database_after = database_backends_cpu(args.database)
+            database_used = sum(cpu - database_cpu.get(pid, 0.0) for pid, cpu in database_after.items())
         manager.shutdown()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     results = [row for rows, _cpu in outputs for row in rows]
     client_cpu = sum(cpu for _rows, cpu in outputs)
-    latencies = [seconds * 1000 for _n, status, seconds in results if status == 302]
+    latencies = [seconds * 1000 for _n, status, seconds in results if status == 302] or [0.0]
+    done = len(results)
     print(
-        f"server: gunicorn, {args.workers} workers x {args.threads} threads (gthread), PostgreSQL; "
+        f"server: {server_name}, {env.get('WEB_CONCURRENCY', 'default')} workers x {args.threads} threads, "
+        f"PostgreSQL{' (server-side binding, prepared statements)' if os.environ.get('DB_PREPARE_THRESHOLD', '0') != '0' else ''}; "
         f"client: {args.clients} processes x {args.connections} keep-alive connections"
         + (", each submission followed by the thanks page" if args.follow else "")
     )
     print(
-        f"throughput: {len(results) / elapsed:,.0f} submissions/s ({len(results):,} in {elapsed:.1f} s); "
+        f"throughput: {done / elapsed:,.0f} submissions/s ({done:,} in {elapsed:.1f} s); "
         f"latency ms p50 {statistics.median(latencies):.1f}, p95 {percentile(latencies, 0.95):.1f}, "
         f"p99 {percentile(latencies, 0.99):.1f}, max {max(latencies):.1f}"
     )
     print(
-        f"CPU: server (gunicorn processes) {server_cpu:.1f} s = {server_cpu / len(results) * 1000:.2f} ms a submission; "
-        f"load client {client_cpu:.1f} s = {client_cpu / len(results) * 1000:.2f} ms a submission "
-        f"(PostgreSQL's own CPU not counted); load average {os.getloadavg()[0]:.1f}"
+        f"CPU a submission: server ({server_name} processes) {server_cpu / done * 1000:.2f} ms, "
+        f"PostgreSQL backends {database_used / done * 1000:.2f} ms, load client {client_cpu / done * 1000:.2f} ms "
+        f"(total {(server_cpu + database_used + client_cpu) / elapsed:.2f} cores); "
+        f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )
     failures = verify(items, results, survey_id)
     print("verification passed" if not failures else f"verification FAILED: {'; '.join(failures)}")

@@ -1,12 +1,17 @@
-"""The HTTP bench's machinery, small: a real gunicorn against the test database, a few dozen
-submissions from the bench's own client, and the bench's own verification (PostgreSQL only:
-the server is another process, so it needs a database it can open)."""
+"""The HTTP bench's machinery, small: a real server (Granian and gunicorn, as `deploy/` runs
+them) against the test database, a few dozen submissions from the bench's own client, and the
+bench's own verification (PostgreSQL only: the server is another process, so it needs a
+database it can open). And the production server's launcher settings."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import secrets
 import socket
 import threading
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,7 +19,7 @@ from django.db import connection
 
 from bench import survey_http
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+GRANIAN_LAUNCHER = Path(survey_http.PROJECT) / "deploy" / "granian_server.py"
 
 
 def free_port() -> int:
@@ -24,8 +29,8 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def server(tmp_path: Any) -> Any:
+@pytest.fixture(params=survey_http.SERVERS)
+def server(request: Any, tmp_path: Any) -> Any:
     if connection.vendor != "postgresql":
         pytest.skip("the server process needs a PostgreSQL database it can open")
     items, survey_id = survey_http.build_survey(40, seed=1)
@@ -41,7 +46,7 @@ def server(tmp_path: Any) -> Any:
     )
     # The form page links static files; serve them from the source folders, unhashed.
     env["STATIC_MANIFEST"] = "false"
-    process = survey_http.start_server(env)
+    process = survey_http.start_server(env, request.param)
     try:
         survey_http.wait_until_serving(port, process, seconds=60)
         yield port, items, survey_id
@@ -50,10 +55,12 @@ def server(tmp_path: Any) -> Any:
         process.wait(20)
 
 
-def test_every_submission_through_gunicorn_is_stored_once(server: Any) -> None:
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_every_submission_through_the_server_is_stored_once(server: Any) -> None:
     port, items, survey_id = server
     connections = 4
-    ready, start = threading.Barrier(connections + 1), threading.Event()
+    ready, start = threading.Barrier(2), threading.Event()
     outcome: list[Any] = []
     sender = threading.Thread(
         target=lambda: outcome.append(survey_http.client_process(port, items, connections, True, ready, start))
@@ -65,3 +72,47 @@ def test_every_submission_through_gunicorn_is_stored_once(server: Any) -> None:
     results, _cpu = outcome[0]
     assert sorted(number for number, _status, _seconds in results) == list(range(len(items)))
     assert survey_http.verify(items, results, survey_id) == []
+
+
+def _launcher() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("granian_server", GRANIAN_LAUNCHER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_granian_launcher_reads_the_web_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    launcher = _launcher()
+    for name in ("WEB_BIND", "GUNICORN_BIND", "WEB_THREADS", "GUNICORN_THREADS", "WEB_BACKPRESSURE", "WEB_BACKLOG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("GUNICORN_THREADS", "5")  # gunicorn's name serves both servers
+    monkeypatch.setenv("GUNICORN_BIND", "10.0.0.5:9000")
+    options = launcher.options()
+    assert (options["address"], options["port"], options["workers"]) == ("10.0.0.5", 9000, 3)
+    # Granian counts idle keep-alive connections against backpressure: its default, not a
+    # multiple of the threads, or a few dozen idle browsers would stop a worker taking more.
+    assert (options["blocking_threads"], options["backpressure"]) == (5, 1024 // 3)
+    monkeypatch.setenv("WEB_THREADS", "lots")
+    with pytest.raises(SystemExit, match="WEB_THREADS='lots' is not a whole number"):
+        launcher.options()
+    monkeypatch.setenv("WEB_THREADS", "2")
+    monkeypatch.setenv("WEB_WORKER_LIFETIME", "10")
+    with pytest.raises(SystemExit, match="WEB_WORKER_LIFETIME=10"):
+        launcher.options()
+
+
+def test_granian_workers_drop_secrets_from_the_environment_requests_see(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Granian hands its process environment to every request (request.META): each worker
+    takes the secrets out once Django has read its settings."""
+    launcher = _launcher()
+    monkeypatch.setenv("SECRET_KEY", os.environ.get("SECRET_KEY", "x"))
+    monkeypatch.setenv("DATABASE_URL", os.environ.get("DATABASE_URL", "sqlite://"))
+    monkeypatch.setenv("NOTIFY_API_KEY", "key")
+    monkeypatch.setenv("EMAIL_HOST_PASSWORD", "password")
+    monkeypatch.setenv("WEB_GC_FREEZE", "false")
+    application = launcher.application()
+    assert callable(application)
+    assert not {"SECRET_KEY", "DATABASE_URL", "NOTIFY_API_KEY", "EMAIL_HOST_PASSWORD"} & set(os.environ)
+    assert os.environ["DJANGO_SETTINGS_MODULE"]

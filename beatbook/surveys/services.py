@@ -449,8 +449,9 @@ def response_submit(
     The form's view passes what `intake.survey_form` keeps per process: the current
     `questions`, the chosen place as an `intake.Place` and the list's `places` (where an
     invitation's area is looked up); anyone else may pass models and let them be read. At
-    most six statements: the token claim, the postcode, the sender's lock and counts, the
-    insert and the invitation's link (see `intake` for why they are raw SQL)."""
+    most four statements: the postcode, the sender's lock and counts, the insert; or, with an
+    invitation, its claim, the postcode, the insert and the invitation's link (see `intake`
+    for why they are raw SQL)."""
     now = now or timezone.now()
     place = intake.place_of_area(lsoa) if isinstance(lsoa, Area) else lsoa
     claim: intake.Claim | None = None
@@ -475,7 +476,12 @@ def response_submit(
     values["fingerprint"] = protection.fingerprint(
         answers=values["answers"], lsoa_id=values["lsoa_id"], neighbourhood_id=values["neighbourhood_id"]
     )
-    intake.sender_lock(sender)
+    if claim is None:
+        # Only a submission that is counted against its sender needs the sender's lock. An
+        # invited one is neither rate-limited nor compared; an anonymous one that misses it
+        # because it commits in the meantime is counted as if it came first, which is an order
+        # the sender could have sent them in.
+        intake.sender_lock(sender)
     flags = protection.submission_flags(
         survey=survey,
         wave=wave,

@@ -76,7 +76,7 @@ def test_exports_blank_internal_columns_for_partners(users, login_as, shared):
 
     from openpyxl import load_workbook
 
-    response = _client(login_as, users.partner).get(reverse("activity:export_xlsx"))
+    response: Any = _client(login_as, users.partner).get(reverse("activity:export_xlsx"))
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     header, row = ([c.value for c in cells] for cells in sheet.iter_rows())
     values = dict(zip(header, row, strict=True))

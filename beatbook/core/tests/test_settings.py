@@ -68,6 +68,12 @@ def test_production_values_pass_check_deploy(tmp_path: Path) -> None:
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({"DEBUG": "true", "AXES_FAILURE_LIMIT": "lots"}, "AXES_FAILURE_LIMIT='lots' is not a whole number"),
         ({"DEBUG": "true", "AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT=0 must be at least 1"),
+        ({"DEBUG": "true", "DB_SERVER_SIDE_BINDING": "maybe"}, "DB_SERVER_SIDE_BINDING='maybe' is not a boolean"),
+        ({"DEBUG": "true", "DB_PREPARE_THRESHOLD": "-1"}, "DB_PREPARE_THRESHOLD=-1 must be at least 0"),
+        (
+            {"DEBUG": "true", "DATABASE_URL": "postgres://u@localhost/db", "DB_PREPARE_THRESHOLD": "5"},
+            "needs DB_SERVER_SIDE_BINDING=true",
+        ),
         ({"DEBUG": "true", "DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
         ({"DEBUG": "true", "SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
         ({"DEBUG": "true", "MAP_TILE_URL": "tiles.example/{z}/{x}/{y}.png"}, "MAP_TILE_URL"),

@@ -68,8 +68,10 @@ def test_an_old_text_link_does_not_undo_turning_texts_off(area_tree: Any, caplog
     from beatbook.messaging import transactional
 
     subscriber = active_subscriber(area_tree)  # confirmed for both channels
+    assert subscriber.confirmed_at is not None
+    wording = subscriber.consents.get(channel="sms").wording_id
     old_link = transactional.confirmation_link(
-        subscriber, wording_id=None, via="sms", sent_at=subscriber.confirmed_at
+        subscriber, wording_id=wording, via="sms", sent_at=subscriber.confirmed_at
     ).removeprefix(settings.SITE_URL)
     manage = links.manage_url(subscriber).removeprefix(settings.SITE_URL)
     Client().post(
