@@ -77,11 +77,9 @@ def skip_to_main(page: Any) -> None:
 
 def wait_for_error_summary(page: Any) -> None:
     page.wait_for_selector(".govuk-error-summary")
-    # GOV.UK Frontend's module script moves focus to the summary after load.
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('govuk-error-summary')",
-        timeout=10_000,
-    )
+    # GOV.UK Frontend's module script moves focus to the summary after load. A selector, not a
+    # string predicate: Playwright evaluates those with eval, which the site's CSP refuses.
+    page.wait_for_selector(".govuk-error-summary:focus", timeout=10_000)
 
 
 def open_page(context: Any, path: str) -> Any:
