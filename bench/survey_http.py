@@ -569,9 +569,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=None, help="server worker processes (default: the server's own, see deploy/)"
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads per worker (deploy/granian_server.py defaults to 2)"
+    )
     parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections per client process")
+    parser.add_argument("--connections", type=int, default=12, help="keep-alive connections per client process")
     parser.add_argument("--follow", action="store_true", help="also fetch the thanks page, as a browser would")
     parser.add_argument("--seed", type=int, default=20261121)
     parser.add_argument("--in-process", type=int, default=0, metavar="N", help="N submissions in process, no server")

@@ -52,8 +52,10 @@ def options() -> dict[str, object]:
     # database, and more processes than cores only add switching (measured, bench/RESULTS.md).
     workers = _int("WEB_CONCURRENCY", os.cpu_count() or 1, minimum=1)
     # Threads running Django in each worker (Granian's "blocking threads"). Its default is
-    # hundreds, which would open as many database connections.
-    threads = _int("WEB_THREADS", 4, minimum=1, fallback="GUNICORN_THREADS")
+    # hundreds, which would open as many database connections. Two: one runs Python while the
+    # other waits on the database; more only pass the GIL back and forth (bench/RESULTS.md:
+    # 2 threads a worker gave 386-523 survey submissions/s where 4 gave 338-352).
+    threads = _int("WEB_THREADS", 2, minimum=1, fallback="GUNICORN_THREADS")
     # Connections a worker holds at once (Granian counts an idle keep-alive connection too, so
     # this must stay well above the clients' connections; requests beyond WEB_THREADS wait in
     # Granian). Default Granian's own, WEB_BACKLOG / WEB_CONCURRENCY.
