@@ -218,6 +218,28 @@ def clean_answer(question: Question, version: QuestionVersion, value: Any) -> tu
     return text, None
 
 
+def clean_answers(
+    questions: Mapping[str, tuple[Question, QuestionVersion]],
+    answers: Mapping[str, Any],
+    errors: dict[str, list[str]],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Each answer checked against its question's current version: the cleaned answers and the
+    version each was given to. Problems go into `errors` under the question's key."""
+    cleaned: dict[str, Any] = {}
+    versions: dict[str, int] = {}
+    for key in answers:
+        if key not in questions:
+            errors[key] = [_("This survey has no question %(key)s.") % {"key": key}]
+    for key, (question, version) in questions.items():
+        value, message = clean_answer(question, version, answers.get(key))
+        if message:
+            errors[key] = [message]
+        elif value is not None:
+            cleaned[key] = value
+            versions[key] = version.number
+    return cleaned, versions
+
+
 def submission_values(
     *,
     survey: Survey,
@@ -237,18 +259,7 @@ def submission_values(
     language = (language or "").strip()
     if not language or len(language) > LANGUAGE_LIMIT:
         errors["language"] = [_("Give the language the answers were given in, such as en.")]
-    cleaned: dict[str, Any] = {}
-    versions: dict[str, int] = {}
-    for key in answers:
-        if key not in questions:
-            errors[key] = [_("This survey has no question %(key)s.") % {"key": key}]
-    for key, (question, version) in questions.items():
-        value, message = clean_answer(question, version, answers.get(key))
-        if message:
-            errors[key] = [message]
-        elif value is not None:
-            cleaned[key] = value
-            versions[key] = version.number
+    cleaned, versions = clean_answers(questions, answers, errors)
     found = place
     if postcode:
         try:

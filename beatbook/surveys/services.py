@@ -26,8 +26,7 @@ from . import access, intake, protection, selectors, templates, translations
 from .importers.postcodes import normalise_postcode
 
 # The answer rules live beside the public form's fast path, which uses them too.
-from .intake import LANGUAGE_LIMIT, SCORING_COLUMNS
-from .intake import clean_answer as _clean_answer
+from .intake import LANGUAGE_LIMIT, SCORING_COLUMNS, clean_answers
 from .models import (
     Channel,
     ConcernTheme,
@@ -226,18 +225,7 @@ def _response_values(
         errors["language"] = [_("Give the language the answers were given in, such as en.")]
     if questions is None:
         questions = selectors.current_questions(survey)
-    cleaned: dict[str, Any] = {}
-    versions: dict[str, int] = {}
-    for key in answers:
-        if key not in questions:
-            errors[key] = [_("This survey has no question %(key)s.") % {"key": key}]
-    for key, (question, version) in questions.items():
-        value, message = _clean_answer(question, version, answers.get(key))
-        if message:
-            errors[key] = [message]
-        elif value is not None:
-            cleaned[key] = value
-            versions[key] = version.number
+    cleaned, versions = clean_answers(questions, answers, errors)
     found_lsoa, neighbourhood = _location(survey, lsoa, postcode, errors)
     if errors:
         raise ValidationError(errors)
