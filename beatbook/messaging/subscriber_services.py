@@ -382,7 +382,9 @@ def channel_awaiting_confirmation(subscriber: Subscriber, channel: str, link_sen
     channel on for an active subscriber: the address is there, the channel has no live consent,
     and none of its consents was withdrawn after the link was sent (an old link never undoes
     someone turning texts off)."""
-    address = subscriber.email if channel == DeliveryChannel.EMAIL else subscriber.phone if channel else ""
+    address = {DeliveryChannel.EMAIL.value: subscriber.email, DeliveryChannel.SMS.value: subscriber.phone}.get(
+        channel, ""
+    )
     if subscriber.status != SubscriberStatus.ACTIVE or not address or link_sent_at is None:
         return False
     consents = subscriber.consents.filter(channel=channel)
