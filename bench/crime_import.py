@@ -35,7 +35,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from beatbook.crime.street_format import HEADER as STREET_HEADER  # noqa: E402
+from bench.children import run_database_child  # noqa: E402
 
 LEICS = "E23000021"
 REAL_ROWS = 262_115
@@ -550,48 +550,27 @@ def _database_bytes() -> int:
 
 
 def run_child(kind: str, args: argparse.Namespace, workdir: Path, *, lean: bool = False) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        DEBUG="false",
-        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106 (throwaway)
-        DJANGO_SETTINGS_MODULE="beatbook.settings",
-        CRIME_DATA_DIR=str(workdir / f"crime-{kind}"),
-    )
-    shutil.rmtree(workdir / f"crime-{kind}", ignore_errors=True)
-    if kind not in ("sqlite", "postgres"):
-        raise SystemExit(f"unknown database {kind!r}: use sqlite or postgres")
-    if kind == "sqlite":
-        db = workdir / "bench.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        env["DATABASE_URL"] = f"sqlite:///{db}"
-    elif kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{args.postgres_url}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-        env["DATABASE_URL"] = f"{args.postgres_url}/{PG_DATABASE}"
-    command = [sys.executable, __file__, "--child", "--workdir", str(workdir)]
+    crime_dir = workdir / f"crime-{kind}"
+    shutil.rmtree(crime_dir, ignore_errors=True)
+    arguments = ["--workdir", str(workdir)]
     if lean:
-        command.append("--lean-schema")
+        arguments.append("--lean-schema")
     if not args.relational:
-        command.append("--no-relational")
+        arguments.append("--no-relational")
     if lean or not (kind == "sqlite" and args.python_baseline):
-        command.append("--no-python-baseline")
+        arguments.append("--no-python-baseline")
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        return run_database_child(
+            kind=kind,
+            script=__file__,
+            arguments=arguments,
+            workdir=workdir,
+            postgres_url=args.postgres_url,
+            database=PG_DATABASE,
+            extra_env={"CRIME_DATA_DIR": str(crime_dir)},
+        )
     finally:
-        if kind == "postgres":
-            import psycopg
-
-            with psycopg.connect(f"{args.postgres_url}/postgres", autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        shutil.rmtree(workdir / f"crime-{kind}", ignore_errors=True)
-    if done.returncode != 0:
-        print(done.stdout, done.stderr, file=sys.stderr)
-        raise SystemExit(f"{kind}: the child run failed")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        shutil.rmtree(crime_dir, ignore_errors=True)
 
 
 def report(results: dict[str, dict[str, Any]], national_rows: int) -> None:

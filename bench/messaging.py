@@ -49,6 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.children import run_database_child  # noqa: E402
+
 PG_DATABASE = "bench_m5"
 AUDIENCE_TARGET_SECONDS = 1.0
 DELIVERIES_TARGET_SECONDS = 10.0
@@ -347,46 +349,22 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_child(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    env = dict(os.environ)
-    env.update(
-        DEBUG="false",
-        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106 (throwaway)
-        DJANGO_SETTINGS_MODULE="beatbook.settings",
-    )
-    if kind == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    elif kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{args.postgres_url}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-        env["DATABASE_URL"] = f"{args.postgres_url}/{PG_DATABASE}"
-    else:
-        raise SystemExit(f"unknown database {kind!r}: use sqlite or postgres")
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
+    arguments = [
         f"--subscribers={args.subscribers}",
         f"--emails={args.emails}",
         f"--repeat={args.repeat}",
         f"--seed={args.seed}",
     ]
     if args.profile:
-        command.append(f"--profile={args.profile}")
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    finally:
-        if kind == "postgres":
-            import psycopg
-
-            with psycopg.connect(f"{args.postgres_url}/postgres", autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-    if done.returncode != 0:
-        print(done.stdout, done.stderr, file=sys.stderr)
-        raise SystemExit(f"{kind}: the child run failed")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        arguments.append(f"--profile={args.profile}")
+    return run_database_child(
+        kind=kind,
+        script=__file__,
+        arguments=arguments,
+        workdir=workdir,
+        postgres_url=args.postgres_url,
+        database=PG_DATABASE,
+    )
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
