@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from beatbook.accounts.access import areas_for_user
 from beatbook.accounts.models import Role
 from beatbook.areas.models import Area, Level
 
-from .models import Activity
+from .models import Activity, Partner, Place
 
 # The levels an activity may be recorded against: a neighbourhood, a whole policing area (a
 # commander's blog) or the whole force (a force-wide campaign).
@@ -125,3 +125,74 @@ def get_team_for_user(user: Any, *, code: str, level: str) -> Area:
 def can_edit_standards(user: Any) -> bool:
     """Force administrators set their force's engagement standards."""
     return _is_staff(user) and user.role == Role.ADMIN
+
+
+# --- The force's directory: partner organisations and places teams go back to -------------
+# Partners are force-wide (one council works with many teams), so the people who run
+# partnerships, commanders and administrators, keep the list. A place belongs to a
+# neighbourhood, so whoever may record activity there may add or correct it; a place with no
+# neighbourhood is force-wide and only administrators change it.
+DIRECTORY_READERS = frozenset({Role.OFFICER, Role.COMMANDER, Role.ANALYST, Role.ADMIN})
+PARTNER_MANAGERS = frozenset({Role.COMMANDER, Role.ADMIN})
+
+
+def can_read_directory(user: Any) -> bool:
+    return _is_staff(user) and user.role in DIRECTORY_READERS
+
+
+def can_manage_partners(user: Any) -> bool:
+    return _is_staff(user) and user.role in PARTNER_MANAGERS
+
+
+def place_neighbourhoods(user: Any) -> QuerySet[Area]:
+    """The neighbourhoods this user may add or correct places in."""
+    return recordable_areas(user).filter(level=Level.NEIGHBOURHOOD)
+
+
+def can_add_places(user: Any) -> bool:
+    return place_neighbourhoods(user).exists()
+
+
+def can_edit_place(user: Any, place: Place) -> bool:
+    if place.neighbourhood_id is None:
+        return can_record(user) and user.role == Role.ADMIN and place.force_id == _force_id(user)
+    return place_neighbourhoods(user).filter(pk=place.neighbourhood_id).exists()
+
+
+def _force_id(user: Any) -> int | None:
+    from beatbook.accounts.access import user_force
+
+    force = user_force(user) if _is_staff(user) else None
+    return force.pk if force is not None else None
+
+
+def get_partner_for_manage(user: Any, *, pk: int) -> Partner:
+    """A partner of the user's own force for a manager; 404 for another force's, 403 for non-managers."""
+    if not can_read_directory(user):
+        raise PermissionDenied(_("The partner list is kept by the force's own staff."))
+    partner = Partner.objects.filter(pk=pk, force_id=_force_id(user)).first()
+    if partner is None:
+        raise Http404(_("No such partner in your force."))
+    if not can_manage_partners(user):
+        raise PermissionDenied(_("Commanders and administrators keep the partner list."))
+    return partner
+
+
+def visible_places(user: Any) -> QuerySet[Place]:
+    """Places in the neighbourhoods this user can see, and the force's force-wide places."""
+    if not can_read_directory(user):
+        return Place.objects.none()
+    seen = areas_for_user(user).filter(level=Level.NEIGHBOURHOOD)
+    return Place.objects.filter(force_id=_force_id(user)).filter(
+        Q(neighbourhood__in=seen) | Q(neighbourhood__isnull=True)
+    )
+
+
+def get_place_for_edit(user: Any, *, pk: int) -> Place:
+    """The place for correcting: 404 when out of sight, 403 when seen but not the user's to change."""
+    place = visible_places(user).select_related("neighbourhood").filter(pk=pk).first()
+    if place is None:
+        raise Http404(_("No such place, or not one you can see."))
+    if not can_edit_place(user, place):
+        raise PermissionDenied(_("You can only change places in the neighbourhoods you record for."))
+    return place

@@ -261,3 +261,21 @@ def officers_for(
     if areas is not None:
         staff &= Q(area__in=areas)
     return User.objects.filter(staff | Q(pk__in=keep or [])).order_by("last_name", "first_name", "username")
+
+
+# --- the force's directory ---------------------------------------------------------------
+
+
+def partners_for_force(force: Area) -> QuerySet[Partner]:
+    """The force's partner organisations, in use first, each with how many activities name it."""
+    return Partner.objects.filter(force=force).annotate(activity_count=Count("activities")).order_by("-active", "name")
+
+
+def places_for_user(user: User) -> QuerySet[Place]:
+    """The places this user can see, in use first, each with how many activities were held there."""
+    return (
+        access.visible_places(user)
+        .select_related("neighbourhood")
+        .annotate(activity_count=Count("activities"))
+        .order_by("-active", "name")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import directory_views, views
 
 app_name = "activity"
 urlpatterns = [
@@ -11,4 +11,10 @@ urlpatterns = [
     path("<int:pk>/", views.activity_detail, name="detail"),
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/delete/", views.activity_delete, name="delete"),
+    path("partners/", directory_views.partner_list, name="partners"),
+    path("partners/new/", directory_views.partner_create, name="partner_create"),
+    path("partners/<int:pk>/", directory_views.partner_edit, name="partner_edit"),
+    path("places/", directory_views.place_list, name="places"),
+    path("places/new/", directory_views.place_create, name="place_create"),
+    path("places/<int:pk>/", directory_views.place_edit, name="place_edit"),
 ]

@@ -156,6 +156,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "internal": access.sees_internal_fields(user),
         "query": query,
         "can_record": access.can_record(user),
+        "directory": access.can_read_directory(user),
         "filtered": bool(query),
     }
     return render(request, "activity/list.html", context)

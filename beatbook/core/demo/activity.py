@@ -37,9 +37,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from beatbook.activity import directory_services
 from beatbook.activity.importers.activities import COLUMNS as IMPORT_COLUMNS
 from beatbook.activity.importers.activities import IGNORED_COLUMNS, import_activities
-from beatbook.activity.models import Partner, Place
 from beatbook.areas.models import Area, Level
 from beatbook.core.imports import ImportReport
 
@@ -741,22 +741,23 @@ def write_activity_csv(activity: DemoActivity, path: Path) -> Path:
 def load_activity(activity: DemoActivity, *, force: Area, folder: Path) -> ImportReport:
     """Add the force's partners and places, then import the rows as a force would, committed.
 
-    Partners and places have no write service yet (a force's list is set up once); they are
-    plain rows of the force, added here in two statements.
+    Partners and places go through the same services as the staff pages (`actor=None`: the
+    command line), so the demo's list is held to the same rules.
     """
-    Partner.objects.bulk_create(Partner(force=force, name=p.name, kind=p.kind) for p in activity.partners)
-    neighbourhoods = dict(Area.objects.filter(force=force, level=Level.NEIGHBOURHOOD).values_list("code", "pk"))
-    Place.objects.bulk_create(
-        Place(
-            force=force,
-            neighbourhood_id=neighbourhoods.get(p.neighbourhood),
-            name=p.name,
-            address=p.address,
-            latitude=p.latitude,
-            longitude=p.longitude,
+    for partner in activity.partners:
+        directory_services.partner_create(
+            actor=None, force=force, data=directory_services.PartnerData(name=partner.name, kind=partner.kind)
         )
-        for p in activity.places
-    )
+    neighbourhoods = {a.code: a for a in Area.objects.filter(force=force, level=Level.NEIGHBOURHOOD)}
+    for place in activity.places:
+        data = directory_services.PlaceData(
+            name=place.name,
+            neighbourhood=neighbourhoods.get(place.neighbourhood),
+            address=place.address,
+            latitude=place.latitude,
+            longitude=place.longitude,
+        )
+        directory_services.place_create(actor=None, force=force, data=data)
     path = write_activity_csv(activity, folder / "activity.csv")
     # In bulk: the same parsing and rules, written in a few statements (13 s of CPU a build
     # saved on SQLite, a minute on PostgreSQL; see services.activities_create_many).

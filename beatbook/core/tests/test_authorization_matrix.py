@@ -203,6 +203,20 @@ def default_standard(world: World, persona: str) -> dict[str, Any]:
     return {"pk": Standard.objects.get(force__isnull=True, key="newsletter-monthly").pk}
 
 
+def partner_of_testshire(world: World, persona: str) -> dict[str, Any]:
+    from beatbook.activity.models import Partner
+
+    partner, _ = Partner.objects.get_or_create(force=world.tree.force, name="Abbeyfield Borough Council")
+    return {"pk": partner.pk}
+
+
+def place_in_a(world: World, persona: str) -> dict[str, Any]:
+    from beatbook.activity.models import Place
+
+    place, _ = Place.objects.get_or_create(force=world.tree.force, name="Abbey Hall", neighbourhood=world.tree.nbhd_a)
+    return {"pk": place.pk}
+
+
 def your_views_survey(world: World, persona: str) -> dict[str, Any]:
     """The "Your Views" survey of Testshire, open today (made once, on first use)."""
     from beatbook.surveys.models import Survey
@@ -394,6 +408,8 @@ def team_page_cases() -> list[Case]:
 RECORDERS = expect(LOGIN, ALLOW, ALLOW, ALLOW, DENY, DENY, ALLOW, ALLOW)
 # Who may change neighbourhood A's activity: its officer, its commander, the force's administrator.
 EDITORS_OF_A = expect(LOGIN, ALLOW, DENY, ALLOW, DENY, DENY, ALLOW, DENY)
+# Who keeps the force's partner list: commanders and administrators of that force.
+PARTNER_KEEPERS = expect(LOGIN, DENY, DENY, ALLOW, DENY, DENY, ALLOW, DENY)
 # Compliance and standards are the force's own performance management: staff, not partners.
 STAFF_NOT_PARTNERS = expect(LOGIN, ALLOW, ALLOW, ALLOW, ALLOW, DENY, ALLOW, ALLOW)
 # The monthly performance pack of North: its commander, the force's analysts and administrators.
@@ -480,6 +496,23 @@ MATRIX: dict[str, list[Case]] = {
         Case("confirm", EDITORS_OF_A, kwargs=activity_in_a),
         Case("delete (POST)", EDITORS_OF_A, kwargs=activity_in_a, method="post", redirects_to=("activity:list",)),
     ],
+    # The force's directory: partner organisations (kept by commanders and administrators) and
+    # places (kept by whoever records activity in their neighbourhood).
+    "activity:partners": [Case("list", STAFF_NOT_PARTNERS)],
+    "activity:partner_create": [
+        Case("form", PARTNER_KEEPERS),
+        Case(
+            "add (POST)",
+            PARTNER_KEEPERS,
+            method="post",
+            data=lambda w, p: {"name": f"Partner added by {p}", "kind": "council", "active": "on"},
+            redirects_to=("activity:partners",),
+        ),
+    ],
+    "activity:partner_edit": [Case("Testshire's", PARTNER_KEEPERS, kwargs=partner_of_testshire)],
+    "activity:places": [Case("list", STAFF_NOT_PARTNERS)],
+    "activity:place_create": [Case("form", RECORDERS)],
+    "activity:place_edit": [Case("in A", EDITORS_OF_A, kwargs=place_in_a)],
     # Engagement standards and compliance.
     "compliance:overview": [Case("overview", STAFF_NOT_PARTNERS)],
     "compliance:team": team_page_cases(),

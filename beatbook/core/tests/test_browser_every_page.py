@@ -79,6 +79,12 @@ class Demo:
         standard = Standard.objects.filter(force__isnull=True).order_by("position").first()
         assert activity is not None and standard is not None
         self.activity, self.standard = activity, standard
+        from beatbook.activity.models import Partner, Place
+
+        partner = Partner.objects.filter(force=self.force).order_by("name").first()
+        place = Place.objects.filter(neighbourhood=self.neighbourhood).order_by("name").first()
+        assert partner is not None and place is not None, "the demo has partners and places"
+        self.partner, self.place = partner, place
         from beatbook.surveys.models import Response
 
         # Flagged responses first: the review page is the one that matters most.
@@ -174,6 +180,12 @@ PAGES: dict[str, Callable[[Demo], Visit]] = {
         Role.ANALYST,
         [f"/staff/compliance/neighbourhood/{d.neighbourhood.code}/", f"/staff/compliance/npa/{d.npa.code}/"],
     ),
+    "activity:partners": lambda d: (Role.ANALYST, ["/staff/activity/partners/"]),
+    "activity:partner_create": lambda d: (Role.COMMANDER, ["/staff/activity/partners/new/"]),
+    "activity:partner_edit": lambda d: (Role.ADMIN, [f"/staff/activity/partners/{d.partner.pk}/"]),
+    "activity:places": lambda d: (Role.OFFICER, ["/staff/activity/places/"]),
+    "activity:place_create": lambda d: (Role.ADMIN, ["/staff/activity/places/new/"]),
+    "activity:place_edit": lambda d: (Role.OFFICER, [f"/staff/activity/places/{d.place.pk}/"]),
     "compliance:standards": lambda d: (Role.ANALYST, ["/staff/compliance/standards/"]),
     "compliance:standard_create": lambda d: (Role.ADMIN, ["/staff/compliance/standards/new/"]),
     "compliance:standard_edit": lambda d: (Role.ADMIN, [f"/staff/compliance/standards/{d.standard.pk}/"]),
