@@ -147,10 +147,7 @@ def test_errors_keep_what_was_typed_and_link_to_the_field(browser_context: Any, 
     assert page.title().startswith("Error: Record activity")
     # The summary has focus, so it is read out first; its link takes focus to the field. The
     # focus is moved by script once the new content is in, so wait for it (failing if it never comes).
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('govuk-error-summary')",
-        timeout=10_000,
-    )
+    page.wait_for_selector(".govuk-error-summary:focus", timeout=10_000)
     assert page.input_value("#id_address") == "Corner of Mill Lane"
     assert page.input_value("#id_people_reached") == "-4"
     assert page.input_value("#id_issues_raised") == "Speeding past the school"

@@ -1,0 +1,98 @@
+"""The partner and place pages in real Chromium on a phone-sized screen: a commander adds a
+partner by keyboard alone, a duplicate name is named in an error summary whose link reaches the
+field, an officer adds a place, and no page has an axe-core violation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from beatbook.activity.models import Partner, Place
+from beatbook.core.tests.browser import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+
+
+def focused_text(page: Any) -> str:
+    return str(page.evaluate("document.activeElement ? document.activeElement.textContent.trim() : ''"))
+
+
+def tab_until_text(page: Any, text: str, *, most: int = 40) -> None:
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if focused_text(page) == text:
+            return
+    raise AssertionError(f"{text!r} not reached in {most} Tabs; focus is on {focused_text(page)!r}")
+
+
+def fits_the_screen(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_a_commander_adds_a_partner_by_keyboard_and_a_duplicate_is_named(
+    browser_context: Any, area_tree: Any, users: Any
+) -> None:
+    Partner.objects.create(force=area_tree.force, name="Abbeyfield Borough Council", kind="council")
+    page = browser_context(users.commander, **PHONE).new_page()
+    page.goto(reverse("activity:partners"))
+    assert_accessible(page)
+    assert fits_the_screen(page)
+
+    tab_until_text(page, "Add a partner")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert_accessible(page)
+    tab_until_text(page, "")  # the first field has no text of its own: check it is the name
+    assert page.evaluate("document.activeElement.id") == "id_name"
+    page.keyboard.type("abbeyfield BOROUGH council")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    page.wait_for_selector(".govuk-error-summary:focus", timeout=10_000)
+    assert page.title().startswith("Error:")
+    assert_accessible(page)
+    page.keyboard.press("Tab")
+    assert "already in the list" in focused_text(page)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_name:focus", timeout=10_000)
+    assert Partner.objects.count() == 1
+
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Northtown Housing Association")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Hous")  # a closed select picks the option by its first letters
+    tab_until_text(page, "Add the partner", most=4)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(reverse("activity:partners"))
+    made = Partner.objects.get(name="Northtown Housing Association")
+    assert made.kind == "housing"
+    assert page.get_by_role("row", name="Northtown Housing Association").count() == 1
+    assert_accessible(page)
+
+
+def test_an_officer_adds_a_place_with_its_point(browser_context: Any, area_tree: Any, users: Any) -> None:
+    page = browser_context(users.officer_a, **PHONE).new_page()
+    page.goto(reverse("activity:place_create"))
+    assert_accessible(page)
+    assert fits_the_screen(page)
+    page.fill("#id_name", "Abbey Hall")
+    page.fill("#id_latitude", "-1.19")  # the two numbers the wrong way round
+    page.fill("#id_longitude", "52.71")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the place").press("Enter")
+    assert "wrong way round" in page.locator("#id_latitude-error").inner_text()
+    assert_accessible(page)
+    assert not Place.objects.exists()
+
+    page.fill("#id_latitude", "52.71")
+    page.fill("#id_longitude", "-1.19")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the place").press("Enter")
+    place = Place.objects.get()
+    assert (place.name, place.neighbourhood, place.latitude) == ("Abbey Hall", area_tree.nbhd_a, 52.71)
+    assert_accessible(page)
