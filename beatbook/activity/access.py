@@ -140,6 +140,13 @@ def can_read_directory(user: Any) -> bool:
     return _is_staff(user) and user.role in DIRECTORY_READERS
 
 
+def user_force_for_directory(user: Any) -> Area | None:
+    """The force whose directory this user may read; None for partners and unscoped accounts."""
+    from beatbook.accounts.access import user_force
+
+    return user_force(user) if can_read_directory(user) else None
+
+
 def can_manage_partners(user: Any) -> bool:
     return _is_staff(user) and user.role in PARTNER_MANAGERS
 

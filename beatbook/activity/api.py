@@ -1,6 +1,7 @@
 """The activity API: engagement activity, its types, and compliance with the engagement standards.
 
-Mounted at /api/v1/ (paths /activities, /activity-types and /compliance/{code}). What a
+Mounted at /api/v1/ (paths /activities, /activity-types, /partners, /places and
+/compliance/{code}). What a
 caller sees comes from `access.visible_activities` and what they may write from the services,
 so the API keeps the rules of the pages: an officer records for their own neighbourhood,
 a commander for their NPA, partners read only activity shared with them and analysts read
@@ -186,6 +187,23 @@ class ComplianceOut(Schema):
     period: PeriodOut
     as_of: dt.date
     teams: list[TeamComplianceOut]
+
+
+class PartnerOut(Schema):
+    id: int
+    name: str = Field(description="What an activity's `partners` list gives (matched whatever its case).")
+    kind: str = Field(description="council, housing, fire, health, education, voluntary, business, faith or other.")
+    active: bool = Field(description="False once retired: kept for past activities, no longer offered.")
+
+
+class PlaceOut(Schema):
+    id: int
+    name: str = Field(description="What an activity's `place` gives (matched whatever its case).")
+    neighbourhood: str | None = Field(description="The neighbourhood's code; null for a force-wide place.")
+    address: str
+    latitude: float | None
+    longitude: float | None
+    active: bool
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -446,6 +464,36 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityIn)
 @router.get("/activity-types", response=list[ActivityTypeOut], summary="Activity types in use")
 def list_activity_types(request: HttpRequest) -> list[ActivityType]:
     return list(ActivityType.objects.filter(active=True).order_by("position", "name"))
+
+
+def _directory_reader(request: HttpRequest) -> Area:
+    user = _user(request)
+    force = access.user_force_for_directory(user)
+    if force is None:
+        raise HttpError(403, _("The force's partners and places are kept by its own staff."))
+    return force
+
+
+@router.get("/partners", response=list[PartnerOut], summary="Your force's partner organisations")
+def list_partners(request: HttpRequest) -> list[Partner]:
+    return list(selectors.partners_for_force(_directory_reader(request)))
+
+
+@router.get("/places", response=list[PlaceOut], summary="The places you can see in your force")
+def list_places(request: HttpRequest) -> list[dict[str, Any]]:
+    _directory_reader(request)
+    return [
+        {
+            "id": place.pk,
+            "name": place.name,
+            "neighbourhood": place.neighbourhood.code if place.neighbourhood else None,
+            "address": place.address,
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "active": place.active,
+        }
+        for place in selectors.places_for_user(_user(request))
+    ]
 
 
 # --- compliance --------------------------------------------------------------------------

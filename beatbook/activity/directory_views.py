@@ -19,7 +19,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from beatbook.accounts.access import user_force
 from beatbook.accounts.http import client_ip
 from beatbook.accounts.models import Role, User
 from beatbook.areas.models import Area
@@ -36,7 +35,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _reader_force(user: User) -> Area:
-    force = user_force(user) if access.can_read_directory(user) else None
+    force = access.user_force_for_directory(user)
     if force is None:
         raise PermissionDenied(_("The force's partners and places are kept by its own staff."))
     return force

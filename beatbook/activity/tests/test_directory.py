@@ -238,3 +238,42 @@ def test_partners_users_see_neither_list(area_tree: Any, users: Any, login_as: A
     client = signed_in(login_as, users.partner)
     assert client.get(PARTNERS).status_code == 403
     assert client.get(PLACES).status_code == 403
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+def test_the_api_lists_the_partners_and_the_places_a_caller_may_name(area_tree: Any, users: Any) -> None:
+    from beatbook.accounts.services import api_token_create
+
+    council = partner(area_tree)
+    directory.partner_update(
+        actor=None, partner=council, data=directory.PartnerData(name=council.name, kind="council", active=False)
+    )
+    partner(area_tree, "Northtown Housing")
+    place(area_tree, "Abbey Hall", latitude=52.71, longitude=-1.19)
+    place(area_tree, "Brook Park", neighbourhood=area_tree.nbhd_b)
+
+    _token, key = api_token_create(actor=users.analyst, name="sync")
+    partners = Client().get("/api/v1/partners", HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    assert [(p["name"], p["kind"], p["active"]) for p in partners] == [
+        ("Northtown Housing", "council", True),
+        ("Abbeyfield Borough Council", "council", False),
+    ]
+    places = Client().get("/api/v1/places", HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    assert {(p["name"], p["neighbourhood"], p["latitude"]) for p in places} == {
+        ("Abbey Hall", "NB-A", 52.71),
+        ("Brook Park", "NB-B", None),
+    }
+
+
+def test_the_api_shows_an_officer_only_the_places_in_sight_and_partners_none(
+    area_tree: Any, users: Any, login_as: Any
+) -> None:
+    place(area_tree, "Abbey Hall")
+    place(area_tree, "Brook Park", neighbourhood=area_tree.nbhd_b)
+    officer_b = signed_in(login_as, users.officer_b)
+    assert [p["name"] for p in officer_b.get("/api/v1/places").json()] == ["Brook Park"]
+    partner_user = signed_in(login_as, users.partner)
+    assert partner_user.get("/api/v1/places").status_code == 403
+    assert partner_user.get("/api/v1/partners").status_code == 403

@@ -605,6 +605,8 @@ MATRIX: dict[str, list[Case]] = {
         Case("A, not shared", expect(UNAUTH, ALLOW, DENY, ALLOW, ALLOW, DENY, ALLOW, DENY), kwargs=api_activity_in_a)
     ],
     "api/v1/activity-types": [Case("types", API_SIGNED_IN)],
+    "api/v1/partners": [Case("list", _as_api(STAFF_NOT_PARTNERS))],
+    "api/v1/places": [Case("list", _as_api(STAFF_NOT_PARTNERS))],
     "api/v1/compliance/<code>": [
         Case(
             "A",
