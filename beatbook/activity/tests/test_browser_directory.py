@@ -96,3 +96,43 @@ def test_an_officer_adds_a_place_with_its_point(browser_context: Any, area_tree:
     place = Place.objects.get()
     assert (place.name, place.neighbourhood, place.latitude) == ("Abbey Hall", area_tree.nbhd_a, 52.71)
     assert_accessible(page)
+
+
+def test_use_my_location_fills_the_point_and_says_how_accurate(
+    browser_context: Any, area_tree: Any, users: Any
+) -> None:
+    context = browser_context(
+        users.officer_a,
+        **PHONE,
+        geolocation={"latitude": 52.712345678, "longitude": -1.187654321, "accuracy": 12},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.goto(reverse("activity:place_create"))
+    button = page.get_by_role("button", name="Use my current location")
+    assert button.is_visible()
+    assert_accessible(page)
+    page.fill("#id_name", "Abbey Hall")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("status").get_by_text("accurate to about 12 metres").wait_for()
+    assert (page.input_value("#id_latitude"), page.input_value("#id_longitude")) == ("52.71235", "-1.18765")
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the place").press("Enter")
+    assert (Place.objects.get().latitude, Place.objects.get().longitude) == (52.71235, -1.18765)
+
+
+def test_a_refused_location_says_so_and_without_javascript_there_is_no_button(
+    browser_context: Any, area_tree: Any, users: Any
+) -> None:
+    page = browser_context(users.officer_a, **PHONE).new_page()  # no permission granted
+    page.goto(reverse("activity:place_create"))
+    page.get_by_role("button", name="Use my current location").press("Enter")
+    page.get_by_role("status").get_by_text("Your location was not shared").wait_for()
+    assert page.input_value("#id_latitude") == ""
+
+    plain = browser_context(users.officer_a, javascript=False, **PHONE).new_page()
+    plain.goto(reverse("activity:place_create"))
+    assert plain.get_by_role("button", name="Use my current location").count() == 0
+    assert plain.locator("#id_latitude").is_visible()
