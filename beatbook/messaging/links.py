@@ -22,24 +22,33 @@ every parser still reads the `signing` form, so links in emails sent before this
 `click_url` for an arbitrary address, keep working. `signing` tokens always contain ":",
 compact ones never do.
 
+**Address changes.** A change of email address or mobile number made in the preference centre
+is confirmed by a link sent to the new address: the subscriber's confirm link plus `?c=`, a
+`signing` token (it expires) that carries the new address itself, so nothing waits in the
+database for a link that may never be followed. It also carries a keyed fingerprint of the
+address being replaced, not the address, so a link made for details since changed is refused
+without the old address being written into a URL.
+
 The views behind these names live in `public_urls` (namespace `stay_informed`).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import hashlib
 import hmac
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from .models import Delivery, Subscriber, SubscriberStatus
+from .models import Delivery, DeliveryChannel, Subscriber, SubscriberStatus
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 MAC_BYTES = 16
@@ -170,6 +179,77 @@ def unsubscribe_url(subscriber: Subscriber, *, delivery_id: int | None = None) -
     if delivery_id is not None:
         url += f"?d={delivery_token(delivery_id)}"
     return url
+
+
+# --- address changes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressChange:
+    """What an address-change link asks for: `address` (normalised) to become the subscriber's
+    address for `channel`, replacing the one `previous` fingerprints ("" when there was none)."""
+
+    subscriber_id: int
+    channel: str
+    address: str
+    previous: str
+    wording_id: int | None
+    sent_at: dt.datetime
+
+
+def address_fingerprint(address: str) -> str:
+    """A keyed fingerprint of an address: the same address gives the same value, but the
+    address cannot be guessed back from it by trying likely ones, as a plain hash could be."""
+    return _mac(_key(settings.SECRET_KEY, "address-fingerprint"), address) if address else ""
+
+
+def fingerprint_matches(fingerprint: str, address: str) -> bool:
+    if not fingerprint or not address:
+        return fingerprint == address == ""
+    return any(
+        hmac.compare_digest(_mac(_key(key, "address-fingerprint"), address), fingerprint)
+        for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    )
+
+
+def address_change_url(
+    subscriber: Subscriber, *, channel: str, address: str, previous: str, wording_id: int | None, sent_at: dt.datetime
+) -> str:
+    token = signing.dumps(
+        {
+            "s": subscriber.pk,
+            "c": channel,
+            "to": address,
+            "from": address_fingerprint(previous),
+            "w": wording_id,
+            "at": sent_at.isoformat(),
+        },
+        salt=_salt("address-change"),
+        compress=True,
+    )
+    return f"{confirm_url(subscriber)}?{urlencode({'c': token})}"
+
+
+def address_change_from_token(token: str, subscriber: Subscriber) -> AddressChange | None:
+    """The change a genuine, unexpired link asks for, or None. The token must have been made
+    for this subscriber: it rides on their confirm link, which alone proves the link_key."""
+    try:
+        value = signing.loads(token, salt=_salt("address-change"), max_age=CONFIRM_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(value, dict) or value.get("s") != subscriber.pk:
+        return None
+    channel, address, previous = value.get("c"), value.get("to"), value.get("from")
+    wording_id = value.get("w")
+    if channel not in DeliveryChannel.values or not isinstance(address, str) or not address:
+        return None
+    if not isinstance(previous, str) or not (wording_id is None or isinstance(wording_id, int)):
+        return None
+    try:
+        sent_at = dt.datetime.fromisoformat(str(value.get("at")))
+    except ValueError:
+        return None
+    return AddressChange(subscriber.pk, str(channel), address, previous, wording_id, sent_at)
 
 
 # --- delivery links -----------------------------------------------------------------------

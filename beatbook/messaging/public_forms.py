@@ -1,4 +1,4 @@
-"""The public sign-up and preference forms: what was sent, read into the services' data, and
+"""The public sign-up, preference and change-of-address forms: what was sent, read into the services' data, and
 the services' errors put back beside their fields and in the error summary.
 
 Validation happens once, in `subscriber_services`; these classes only read text into values
@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from .models import EmailFormat, Frequency, Subscriber
+from .subscriber_address import AddressData
 from .subscriber_services import PreferencesData, SignupData
 
 # Fields in page order, each with the id of the control its error summary link goes to.
@@ -38,6 +39,13 @@ PREFERENCE_FIELDS = (
     ("email_format", "email_format"),
     ("frequency", "frequency"),
 )
+ADDRESS_FIELDS = (
+    ("email", "email"),
+    ("phone", "phone"),
+)
+# The preference page holds two forms posting to the same address; this hidden field's value
+# tells the change of address from the preferences.
+ADDRESS_FORM = "contact"
 TEXT_LIMIT = 300
 # A field people never see or reach (the template hides it from sight, keyboard and screen
 # readers); a robot that fills in every field fills it in too. Named as the survey form's.
@@ -66,6 +74,8 @@ def _text(data: QueryDict, name: str) -> str:
 
 class PublicForm:
     fields: tuple[tuple[str, str], ...] = ()
+    # Where an error that belongs to no field links to: the form's button.
+    button_id = "submit"
 
     def __init__(self) -> None:
         self.errors: dict[str, list[str]] = {}
@@ -79,7 +89,10 @@ class PublicForm:
         links = [ErrorLink(message, anchor) for name, anchor in self.fields for message in self.errors.get(name, [])]
         known = {name for name, _anchor in self.fields}
         links += [
-            ErrorLink(message, "submit") for key, found in self.errors.items() if key not in known for message in found
+            ErrorLink(message, self.button_id)
+            for key, found in self.errors.items()
+            if key not in known
+            for message in found
         ]
         return links
 
@@ -157,6 +170,24 @@ class PreferencesForm(PublicForm):
             email_format=self.email_format,
             frequency=self.frequency,
         )
+
+
+class AddressForm(PublicForm):
+    fields = ADDRESS_FIELDS
+    button_id = "address-submit"
+
+    def __init__(self, *, subscriber: Subscriber, data: QueryDict | None) -> None:
+        super().__init__()
+        self.is_bound = data is not None
+        if data is None:
+            self.email = subscriber.email
+            self.phone = subscriber.phone
+            return
+        self.email = _text(data, "email")
+        self.phone = _text(data, "phone")
+
+    def data(self) -> AddressData:
+        return AddressData(email=self.email, phone=self.phone)
 
 
 def choice_labels() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The public "Stay informed" pages: sign-up, confirmation, the preference centre (with the
-download of one's data and erasure), unsubscribe, and the links in messages (click, open,
-"was this useful?").
+download of one's data, erasure and the change of email address or mobile number),
+unsubscribe, and the links in messages (click, open, "was this useful?").
 
 Nobody signs in: a subscriber page is reached by a signed link (`links`), and holding the link
 is the permission, as with any unsubscribe link. So the access function of these pages is
@@ -27,21 +27,26 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import links, subscriber_services, tracking
+from . import links, subscriber_address, subscriber_services, tracking
 from . import subscriber_selectors as selectors
 from .access import messaging_settings
 from .models import Delivery, Subscriber, SubscriberStatus
-from .public_forms import PreferencesForm, SignupForm, choice_labels
+from .public_forms import ADDRESS_FORM, AddressForm, PreferencesForm, SignupForm, choice_labels
+from .subscriber_address import AddressChangeOutcome
 from .transactional import read_confirmation_evidence
 
 # The smallest transparent GIF (1 by 1 pixel), for the open-tracking image.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 ONE_CLICK = {"List-Unsubscribe": ["One-Click"]}
+# What the "check your messages" page explains besides the usual (`?about=`): two links, one by
+# email and one by text; or a link sent to a new address.
+SENT_ABOUT = ("both", "change")
 
 
 def _language_code(short: str) -> str:
@@ -106,13 +111,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_robot:
             # The page a person would see, so the robot learns nothing; nothing is made or sent.
-            return redirect("stay_informed:sent")
+            return redirect(_sent_url("both" if form.email and form.phone else ""))
         try:
             subscriber_services.subscribe(force=force, data=form.data())
         except ValidationError as error:
             form.add_errors(error)
         else:
-            return redirect("stay_informed:sent")
+            # From what was typed, never from what the sign-up found, so it reveals nothing.
+            return redirect(_sent_url("both" if form.email and form.phone else ""))
     shown_wording = selectors.wording_for(force, form.wording_id) or wording
     return render(
         request,
@@ -128,14 +134,26 @@ def signup(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _sent_url(about: str) -> str:
+    path = reverse("stay_informed:sent")
+    return f"{path}?{urlencode({'about': about})}" if about else path
+
+
 def sent(request: HttpRequest) -> HttpResponse:
     """The same page whatever the sign-up did, so it tells nobody whether an address is subscribed."""
-    return render(request, "messaging/public_sent.html")
+    about = request.GET.get("about", "")
+    return render(
+        request,
+        "messaging/public_sent.html",
+        {"about": about if about in SENT_ABOUT else "", "days": links.CONFIRM_MAX_AGE // 86400},
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = _subscriber(request, token, links.Purpose.CONFIRM)
+    if "c" in request.GET:
+        return _confirm_address(request, subscriber)
     evidence = read_confirmation_evidence(request.GET.get("e", ""))
     via, sent_at = str(evidence.get("via") or ""), evidence.get("at")
     if subscriber.status == SubscriberStatus.ACTIVE and not subscriber_services.channel_awaiting_confirmation(
@@ -152,6 +170,30 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "messaging/public_confirm.html", {"subscriber": subscriber, "gone": False})
 
 
+def _confirm_address(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+    """The link sent to a new address: a button makes it the subscriber's (GET changes nothing)."""
+    change = links.address_change_from_token(request.GET.get("c", ""), subscriber)
+    if change is None:
+        raise Http404("This link is not valid")
+    outcome: AddressChangeOutcome | None
+    if request.method == "POST":
+        outcome = subscriber_address.address_change_confirm(subscriber=subscriber, change=change)
+    else:
+        outcome = subscriber_address.address_change_state(subscriber=subscriber, change=change)
+    if outcome == AddressChangeOutcome.CHANGED:
+        if change.channel == "email":
+            messages.success(request, _("Your email address has been changed. We have told the old one."))
+        else:
+            messages.success(request, _("Your mobile number has been changed. We have told the old one."))
+    if outcome in (AddressChangeOutcome.CHANGED, AddressChangeOutcome.ALREADY_DONE):
+        return redirect(links.manage_url(subscriber))
+    return render(
+        request,
+        "messaging/public_confirm_address.html",
+        {"subscriber": subscriber, "change": change, "outcome": outcome or ""},
+    )
+
+
 # --- the preference centre ------------------------------------------------------------------------
 
 
@@ -159,8 +201,15 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = _subscriber(request, token, links.Purpose.MANAGE)
-    form = PreferencesForm(subscriber=subscriber, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+    posted = request.POST if request.method == "POST" else None
+    changing_address = posted is not None and posted.get("form") == ADDRESS_FORM
+    form = PreferencesForm(subscriber=subscriber, data=None if changing_address else posted)
+    address_form = AddressForm(subscriber=subscriber, data=posted if changing_address else None)
+    if changing_address:
+        done = _change_address(request, subscriber, address_form)
+        if done is not None:
+            return done
+    elif request.method == "POST":
         try:
             subscriber_services.preferences_update(subscriber=subscriber, data=form.data())
         except ValidationError as error:
@@ -176,11 +225,26 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         {
             "subscriber": subscriber,
             "form": form,
+            "address_form": address_form,
             "token": token,
             "unsubscribe_url": links.unsubscribe_url(subscriber),
             **_choices(subscriber.force),
         },
     )
+
+
+def _change_address(request: HttpRequest, subscriber: Subscriber, form: AddressForm) -> HttpResponse | None:
+    """The response after a change of address, or None to show the page again with its errors."""
+    try:
+        result = subscriber_address.address_change_request(subscriber=subscriber, data=form.data())
+    except ValidationError as error:
+        form.add_errors(error)
+        return None
+    if result.removed:
+        messages.success(request, _("We will not send messages to the address you removed any more."))
+    if result.awaiting:
+        return redirect(_sent_url("change"))
+    return redirect(links.manage_url(subscriber))
 
 
 @never_cache

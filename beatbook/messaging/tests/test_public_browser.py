@@ -1,6 +1,7 @@
 """The "Stay informed" pages in real Chromium, by keyboard alone: sign up, follow the link from
-the email a real SMTP server received, confirm, change preferences, unsubscribe; a bad email
-explained on its field; the sign-up page in Urdu, right to left. Zero axe-core violations on
+the email a real SMTP server received, confirm, change preferences, unsubscribe; change the
+email address (a bad one explained on its field, then the link sent to the new one); a bad
+email explained on its field; the sign-up page in Urdu, right to left. Zero axe-core violations on
 every page and state."""
 
 from __future__ import annotations
@@ -126,3 +127,60 @@ def test_the_sign_up_page_in_urdu_is_right_to_left(browser_context: Any, live_se
     assert page.eval_on_selector("main", "el => getComputedStyle(el).direction") == "rtl"
     assert page.inner_text("h1") == "اپنے محلے کے بارے میں پیغامات حاصل کریں"
     assert_accessible(page)
+
+
+def test_changing_the_email_address_by_keyboard(
+    browser_context: Any, live_server: Any, smtp_server: Any, area_tree: Any
+) -> None:
+    from beatbook.messaging import links
+
+    from .test_public_pages import active_subscriber
+
+    subscriber = active_subscriber(area_tree)
+    with override_settings(SITE_URL=live_server.url):
+        context = browser_context()
+        page = open_page(context, links.manage_url(subscriber).removeprefix(live_server.url))
+        assert page.get_attribute("#email", "autocomplete") == "email"
+        assert page.get_attribute("#phone", "autocomplete") == "tel"
+        assert_accessible(page)
+
+        # A bad address: the error summary takes focus and its link leads back to the field.
+        tab_to(page, id="email")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("not an address")
+        tab_to(page, id="address-submit")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".govuk-error-summary")
+        page.wait_for_function(
+            "document.activeElement && document.activeElement.classList.contains('govuk-error-summary')",
+            timeout=10_000,
+        )
+        assert "correct format" in page.inner_text("#email-error")
+        assert_accessible(page)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        assert focused(page)["id"] == "email"
+
+        page.keyboard.press("Control+A")
+        page.keyboard.type("moved@example.org")
+        tab_to(page, id="address-submit")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/check-your-messages/?about=change")
+        assert "keep going to the address or number you have now" in page.inner_text("main")
+        assert_accessible(page)
+        subscriber.refresh_from_db()
+        assert subscriber.email == "pat@example.org"
+
+        (mail,) = smtp_server.wait_for(1)
+        assert mail["X-Envelope-To"] == "moved@example.org"
+        page.goto(link_in(body_of(mail), "confirm"))
+        assert_accessible(page)
+        tab_to(page, id="submit")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/preferences/**")
+        assert page.locator(".govuk-notification-banner--success").count() == 1
+        assert_accessible(page)
+        subscriber.refresh_from_db()
+        assert subscriber.email == "moved@example.org"
+        assert [m["X-Envelope-To"] for m in smtp_server.wait_for(2)] == ["moved@example.org", "pat@example.org"]
+        assert context.csp_reports == []

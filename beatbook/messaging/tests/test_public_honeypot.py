@@ -38,7 +38,8 @@ def test_a_filled_trap_gets_the_same_page_and_makes_and_sends_nothing(
         phone="07700 900123",
         email="bot@example.org",
     )
-    assert robot.status_code == 302 and robot["Location"] == SENT
+    # The page a person giving both would get (two links, one each), so nothing shows the trap worked.
+    assert robot.status_code == 302 and robot["Location"] == SENT + "?about=both"
     assert queued == []  # no confirmation email or text queued
     assert mail.outbox == []
     assert not Subscriber.objects.exists() and not SubscriberArea.objects.exists() and not Consent.objects.exists()
@@ -47,7 +48,9 @@ def test_a_filled_trap_gets_the_same_page_and_makes_and_sends_nothing(
     assert page.status_code == 200
 
     # The same form from a person, trap left empty, subscribes and sends a confirmation.
-    person, queued = _post(django_capture_on_commit_callbacks, website="")
+    person, queued = _post(
+        django_capture_on_commit_callbacks, website="", phone="07700 900123", email="bot@example.org"
+    )
     assert person.status_code == 302 and person["Location"] == robot["Location"]
     assert Subscriber.objects.count() == 1 and queued
     assert len(mail.outbox) == 1
