@@ -142,6 +142,21 @@ def _remove(subscriber: Subscriber, channel: str, now: dt.datetime) -> None:
     )
 
 
+def _tell_old_address(subscriber: Subscriber, channel: str, old: str, *, removed: bool) -> None:
+    """After commit, tell the address that was replaced or removed, so a change is noticed."""
+    from . import transactional
+
+    transaction.on_commit(
+        partial(
+            transactional.send_address_changed,
+            subscriber_id=subscriber.pk,
+            channel=channel,
+            old_address=old,
+            removed=removed,
+        )
+    )
+
+
 @transaction.atomic
 def address_change_request(*, subscriber: Subscriber, data: AddressData) -> AddressRequest:
     """Send a link to each new address, and take away each address left empty (telling it so).
@@ -162,15 +177,7 @@ def address_change_request(*, subscriber: Subscriber, data: AddressData) -> Addr
         old, proven = _address(subscriber, channel), _proven(subscriber, channel)
         _remove(subscriber, channel, now)
         if proven:  # an address never confirmed is never written to, not even to say goodbye
-            transaction.on_commit(
-                partial(
-                    transactional.send_address_changed,
-                    subscriber_id=subscriber.pk,
-                    channel=channel,
-                    old_address=old,
-                    removed=True,
-                )
-            )
+            _tell_old_address(subscriber, channel, old, removed=True)
     if removed:
         subscriber.save()
         _refresh_area_copies(subscriber)
@@ -220,7 +227,6 @@ def _give_up_address(holder: Subscriber, channel: str) -> None:
 def address_change_confirm(*, subscriber: Subscriber, change: links.AddressChange) -> AddressChangeOutcome:
     """Make the link's address the subscriber's for its channel and record consent for it, or
     change nothing and say why."""
-    from . import transactional
 
     subscriber = Subscriber.objects.select_for_update().select_related("force").get(pk=subscriber.pk)
     state = address_change_state(subscriber=subscriber, change=change)
@@ -273,13 +279,5 @@ def address_change_confirm(*, subscriber: Subscriber, change: links.AddressChang
         )
     _refresh_area_copies(subscriber)
     if old and old_proven:
-        transaction.on_commit(
-            partial(
-                transactional.send_address_changed,
-                subscriber_id=subscriber.pk,
-                channel=channel,
-                old_address=old,
-                removed=False,
-            )
-        )
+        _tell_old_address(subscriber, channel, old, removed=False)
     return AddressChangeOutcome.CHANGED
