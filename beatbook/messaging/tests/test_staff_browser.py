@@ -149,9 +149,7 @@ def test_an_officer_writes_a_message_and_the_commander_approves_it(
     tab_to(page, text="Save and continue")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('govuk-error-summary')", timeout=10_000
-    )
+    page.wait_for_selector(".govuk-error-summary:focus", timeout=10_000)
     assert "Enter a subject" in page.inner_text("#id_subject-error")
     shows_audience(page, both)  # what was chosen is kept
     assert page.input_value("#id_sms_body") == "Sheds broken into on Mill Lane: lock yours."

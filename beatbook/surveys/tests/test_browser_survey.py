@@ -144,10 +144,7 @@ def test_a_wrong_answer_keeps_the_others_and_the_summary_leads_to_it(
     page.wait_for_selector(".govuk-error-summary")
     # GOV.UK Frontend moves focus to the summary, so a screen reader announces it. Its module
     # script runs after the page has loaded, so wait for the focus (failing if it never comes).
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.classList.contains('govuk-error-summary')",
-        timeout=10_000,
-    )
+    page.wait_for_selector(".govuk-error-summary:focus", timeout=10_000)
     assert page.is_checked("#q-feel-safe-5")
     assert page.input_value("#q-main-concern") == "Parking on pavements"
     assert page.input_value("#postcode") == "NOT A CODE"
