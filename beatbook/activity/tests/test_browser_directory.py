@@ -12,9 +12,9 @@ from django.urls import reverse
 from beatbook.activity.models import Partner, Place
 from beatbook.core.tests.browser import assert_accessible
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+from .test_browser_activity import PHONE, fits_the_screen
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def focused_text(page: Any) -> str:
@@ -27,10 +27,6 @@ def tab_until_text(page: Any, text: str, *, most: int = 40) -> None:
         if focused_text(page) == text:
             return
     raise AssertionError(f"{text!r} not reached in {most} Tabs; focus is on {focused_text(page)!r}")
-
-
-def fits_the_screen(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_a_commander_adds_a_partner_by_keyboard_and_a_duplicate_is_named(
